@@ -1,0 +1,509 @@
+package dev.kilonode.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Turns raw stack settings into a {@link ClusterSpec}. Every problem is collected, each naming the key, the value and
+ * what is allowed, and reported together in one {@link ConfigValidationException} before any resource exists.
+ * The defaults here are the ones documented in Pulumi.yaml's {@code config:} block (a test keeps the two in step).
+ */
+public final class ClusterSpecReader {
+
+    public static final int MAX_WORKERS = 5_000;
+    public static final String DEFAULT_REGION = "us-east-1";
+    public static final String DEFAULT_KUBERNETES_VERSION = "1.31.4";
+    /** Oldest and newest Kubernetes minor we render kubeadm configuration for (v1beta3 up to 1.30, v1beta4 from 1.31).
+     * 1.29 is the floor because the admin client certificate uses kubeadm's kubeadm:cluster-admins group (added in 1.29). */
+    public static final int MIN_KUBERNETES_MINOR = 29;
+    public static final int MAX_KUBERNETES_MINOR = 33;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern AMI = Pattern.compile("ami-([0-9a-f]{8}|[0-9a-f]{17})");
+    private static final Pattern REGION = Pattern.compile("[a-z]{2}(-gov)?-[a-z]+-\\d");
+    private static final Pattern K8S_VERSION = Pattern.compile("1\\.(\\d{1,2})\\.(\\d{1,3})");
+    private static final Pattern DNS_LABEL = Pattern.compile("[a-z]([-a-z0-9]{0,20}[a-z0-9])?");
+    private static final Pattern LABEL_KEY = Pattern.compile("([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?");
+    private static final Pattern LABEL_VALUE = Pattern.compile("([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?");
+    private static final Pattern TAG_VALUE = Pattern.compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,256}");
+    private static final Pattern IMAGE_PART = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._/:-]{0,200}");
+    private static final Pattern TOKEN = Pattern.compile("[a-z0-9]{6}\\.[a-z0-9]{16}");
+
+    private final ConfigSource source;
+    private final String stack;
+    private final List<ConfigProblem> problems = new ArrayList<>();
+
+    private ClusterSpecReader(ConfigSource source, String stack) {
+        this.source = source;
+        this.stack = stack;
+    }
+
+    /** Reads and validates; throws {@link ConfigValidationException} listing every problem. */
+    public static ClusterSpec read(ConfigSource source, String stack) {
+        return new ClusterSpecReader(source, stack).read();
+    }
+
+    private ClusterSpec read() {
+        String region = string("region", DEFAULT_REGION);
+        if (!REGION.matcher(region).matches()) {
+            problem("region", region, "an AWS region name such as us-east-1");
+        }
+        List<String> zones = stringList("availabilityZones", List.of(region + "a", region + "b", region + "c"));
+        validateZones(region, zones);
+
+        NetworkSpec network = readNetwork();
+        String ami = optional("amiId").orElse(null);
+        if (ami == null) {
+            problem("amiId", null, "required: the id of an Ubuntu 20.04 LTS amd64 AMI in " + region + " (ami-...)");
+        } else if (!AMI.matcher(ami).matches()) {
+            problem("amiId", ami, "an AMI id: ami- followed by 8 or 17 hex digits");
+        }
+        Optional<String> sshKey = optional("sshKeyName");
+        sshKey.ifPresent(k -> {
+            if (k.isBlank() || k.length() > 255) {
+                problem("sshKeyName", k, "the name of an existing EC2 key pair (1 to 255 characters) or unset");
+            }
+        });
+
+        RoleSpec controllers = readRole("controller", "m3.xlarge", false);
+        RoleSpec masters = readRole("master", "m3.xlarge", true);
+        boolean parked = bool("parked", false);
+        List<WorkerGroupSpec> groups = readWorkerGroups();
+        int totalWorkers = groups.stream().mapToInt(WorkerGroupSpec::count).sum();
+        if (totalWorkers > MAX_WORKERS) {
+            problem("workerCount", String.valueOf(totalWorkers),
+                    "at most " + MAX_WORKERS + " workers in all groups together");
+        }
+        if (network != null && !zones.isEmpty() && zones.size() <= NetworkSpec.MAX_ZONES) {
+            long capacity = network.usablePrivateAddresses() * zones.size();
+            long needed = totalWorkers + controllers.count() + masters.count() + 32L;
+            if (needed > capacity) {
+                problem("vpcCidr", network.vpcCidr().toString(), "a VPC whose private subnets hold " + needed
+                        + " nodes; this one holds " + capacity + " (use a shorter prefix such as /16)");
+            }
+        }
+
+        String k8s = string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION);
+        var km = K8S_VERSION.matcher(k8s);
+        if (!km.matches() || Integer.parseInt(km.group(1)) < MIN_KUBERNETES_MINOR
+                || Integer.parseInt(km.group(1)) > MAX_KUBERNETES_MINOR) {
+            problem("kubernetesVersion", k8s, "a Kubernetes release 1." + MIN_KUBERNETES_MINOR + ".x to 1."
+                    + MAX_KUBERNETES_MINOR + ".x written MAJOR.MINOR.PATCH, such as " + DEFAULT_KUBERNETES_VERSION);
+        }
+
+        TungstenFabricSpec tf = new TungstenFabricSpec(
+                imagePart("tfRegistry", "tungstenfabric"),
+                imagePart("tfTag", "R2011-latest"),
+                string("tfJvmExtraOpts", "-Xms128m -Xmx1g"),
+                string("tfDeployerRepo", "https://github.com/tungstenfabric/tf-ansible-deployer.git"),
+                string("tfDeployerRef", "master"));
+        if (!tf.jvmExtraOpts().matches("(-X[A-Za-z:]+[0-9A-Za-z=:+-]*\\s*)+")) {
+            problem("tfJvmExtraOpts", tf.jvmExtraOpts(), "JVM -X options separated by spaces, such as -Xms128m -Xmx1g");
+        }
+        if (!tf.deployerRepo().matches("https://[A-Za-z0-9.-]+/[A-Za-z0-9._/-]+")) {
+            problem("tfDeployerRepo", tf.deployerRepo(), "an https:// git URL");
+        }
+        if (!tf.deployerRef().matches("[A-Za-z0-9._/-]{1,100}")) {
+            problem("tfDeployerRef", tf.deployerRef(), "a git branch, tag or commit");
+        }
+
+        EtcdSpec etcd = new EtcdSpec(
+                bool("etcdWriteBarrier", true),
+                toggle("eventsEtcd"),
+                integer("etcdBackupIntervalMinutes", 15, 5, 1440),
+                integer("etcdBackupRetentionDays", 14, 1, 3650));
+        int podsPerWorker = integer("podsPerWorker", 30, 1, 250);
+
+        CostTags tags = new CostTags(
+                tag("environment", stack),
+                tag("owner", null),
+                tag("costCenter", null));
+        boolean production = bool("production", false);
+        Optional<LocalDate> expiresOn = optional("expiresOn").flatMap(this::date);
+        ClusterSpec.ExpiryAction expiryAction = expiryAction();
+        if (production && expiresOn.isPresent()) {
+            problem("expiresOn", expiresOn.get().toString(), "unset on a production stack (production never expires)");
+        }
+
+        PkiSpec pki = readPki();
+        for (String key : SecretKeys.ALL) {
+            Optional<String> value = source.get(key);
+            if (value.isEmpty() || value.get().isBlank()) {
+                problems.add(new ConfigProblem(key, "(not set)",
+                        "a secret; run `java -jar target/kilonode.jar secrets init --stack " + stack + "` once"));
+            } else if (key.equals(SecretKeys.BOOTSTRAP_TOKEN) && !value.get().equals(PLACEHOLDER_SECRET)
+                    && !TOKEN.matcher(value.get()).matches()) {
+                // Never echo a secret, even a malformed one.
+                problems.add(new ConfigProblem(key, "[secret]", "a kubeadm bootstrap token [a-z0-9]{6}.[a-z0-9]{16}"));
+            }
+        }
+
+        if (!problems.isEmpty()) {
+            throw new ConfigValidationException(problems);
+        }
+        return new ClusterSpec(stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
+                List.copyOf(groups), parked, k8s, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki);
+    }
+
+    /** The value the offline plan stands in for a secret (see PlanCommand); accepted, never deployed. */
+    public static final String PLACEHOLDER_SECRET = "[secret]";
+
+    private NetworkSpec readNetwork() {
+        Optional<Cidr> vpc = cidr("vpcCidr", "10.0.0.0/16");
+        Optional<Cidr> pods = cidr("podCidr", "10.32.0.0/12");
+        Optional<Cidr> services = cidr("serviceCidr", "10.96.0.0/12");
+        vpc.ifPresent(v -> {
+            if (v.prefix() < 16 || v.prefix() > 20) {
+                problem("vpcCidr", v.toString(), "a prefix from /16 to /20 (AWS allows /16 at most)");
+            }
+        });
+        pods.ifPresent(p -> {
+            if (p.prefix() > 20) {
+                problem("podCidr", p.toString(), "a block of /20 or larger for pod addresses");
+            }
+        });
+        services.ifPresent(s -> {
+            if (s.prefix() < 12 || s.prefix() > 24) {
+                problem("serviceCidr", s.toString(), "a prefix from /12 to /24 (kube-apiserver's limit)");
+            }
+        });
+        if (vpc.isPresent() && pods.isPresent() && vpc.get().overlaps(pods.get())) {
+            problem("podCidr", pods.get().toString(), "a range that does not overlap vpcCidr " + vpc.get());
+        }
+        if (vpc.isPresent() && services.isPresent() && vpc.get().overlaps(services.get())) {
+            problem("serviceCidr", services.get().toString(), "a range that does not overlap vpcCidr " + vpc.get());
+        }
+        if (pods.isPresent() && services.isPresent() && pods.get().overlaps(services.get())) {
+            problem("serviceCidr", services.get().toString(), "a range that does not overlap podCidr " + pods.get());
+        }
+        List<String> api = adminCidrs("apiAllowedCidrs");
+        List<String> webUi = adminCidrs("webUiAllowedCidrs");
+        if (vpc.isEmpty() || pods.isEmpty() || services.isEmpty()
+                || vpc.get().prefix() < 16 || vpc.get().prefix() > 20) {
+            return null;
+        }
+        return new NetworkSpec(vpc.get(), pods.get(), services.get(), api, webUi);
+    }
+
+    private List<String> adminCidrs(String key) {
+        List<String> cidrs = stringList(key, List.of());
+        for (String c : cidrs) {
+            Optional<Cidr> parsed = Cidr.parse(c);
+            if (parsed.isEmpty()) {
+                problem(key, c, "IPv4 CIDR blocks such as 203.0.113.0/24 (no host bits set)");
+            } else if (parsed.get().prefix() < 8) {
+                problem(key, c, "admin networks of /8 or narrower; the world (0.0.0.0/0) is never allowed");
+            }
+        }
+        return List.copyOf(cidrs);
+    }
+
+    private void validateZones(String region, List<String> zones) {
+        if (zones.isEmpty() || zones.size() > NetworkSpec.MAX_ZONES) {
+            problem("availabilityZones", zones.toString(), "1 to " + NetworkSpec.MAX_ZONES + " zones of " + region);
+        }
+        Set<String> seen = new HashSet<>();
+        for (String z : zones) {
+            if (!z.matches(Pattern.quote(region) + "[a-z]")) {
+                problem("availabilityZones", z, "zones of region " + region + ", such as " + region + "a");
+            } else if (!seen.add(z)) {
+                problem("availabilityZones", z, "each zone once");
+            }
+        }
+    }
+
+    private RoleSpec readRole(String role, String defaultType, boolean needsInstanceStore) {
+        int count = integer(role + "Count", 1, 1, 3);
+        if (count == 2) {
+            problem(role + "Count", "2", "1 or 3 (a quorum of 2 survives no failure; use 3 for high availability)");
+        }
+        InstanceType type = instanceType(role + "InstanceType", defaultType);
+        if (type != null && needsInstanceStore && !type.hasInstanceStore()) {
+            problem(role + "InstanceType", type.name(), "a type with an instance-store SSD for etcd (report 001): "
+                    + String.join(", ", InstanceTypes.withInstanceStore()));
+        }
+        int root = integer(role + "RootVolumeGb", 40, 20, 1000);
+        return new RoleSpec(count, type, root);
+    }
+
+    private List<WorkerGroupSpec> readWorkerGroups() {
+        List<WorkerGroupSpec> groups = new ArrayList<>();
+        int count = integer("workerCount", 3, 0, MAX_WORKERS);
+        InstanceType type = instanceType("workerInstanceType", "m3.medium");
+        Map<String, String> labels = labels("workerLabels", json("workerLabels").orElse(null));
+        int root = integer("workerRootVolumeGb", 30, 20, 1000);
+        groups.add(new WorkerGroupSpec(WorkerGroupSpec.DEFAULT_NAME, count, type, labels, root));
+
+        Optional<JsonNode> extra = json("workerGroups");
+        if (extra.isPresent()) {
+            JsonNode list = extra.get();
+            if (!list.isArray()) {
+                problem("workerGroups", list.toString(), "a list of {name, count, instanceType, labels, rootVolumeGb}");
+                return groups;
+            }
+            Set<String> names = new HashSet<>(Set.of(WorkerGroupSpec.DEFAULT_NAME));
+            for (int i = 0; i < list.size(); i++) {
+                groups.add(workerGroup("workerGroups[" + i + "]", list.get(i), names));
+            }
+        }
+        return groups;
+    }
+
+    private WorkerGroupSpec workerGroup(String key, JsonNode node, Set<String> names) {
+        if (!node.isObject()) {
+            problem(key, node.toString(), "an object {name, count, instanceType, labels, rootVolumeGb}");
+            return new WorkerGroupSpec("invalid", 0, null, Map.of(), 30);
+        }
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String field = it.next();
+            if (!Set.of("name", "count", "instanceType", "labels", "rootVolumeGb").contains(field)) {
+                problem(key + "." + field, node.get(field).toString(), "one of name, count, instanceType, labels, rootVolumeGb");
+            }
+        }
+        String name = node.path("name").asText("");
+        if (!DNS_LABEL.matcher(name).matches()) {
+            problem(key + ".name", name, "a lowercase DNS label of up to 22 characters");
+        } else if (!names.add(name)) {
+            problem(key + ".name", name, "a name no other worker group has (\"worker\" is the default group)");
+        }
+        JsonNode countNode = node.path("count");
+        int count = 0;
+        if (!countNode.canConvertToInt() || countNode.asInt() < 0 || countNode.asInt() > MAX_WORKERS
+                || !(countNode.isIntegralNumber() || countNode.asText().matches("\\d+"))) {
+            problem(key + ".count", countNode.isMissingNode() ? "(not set)" : countNode.asText(), "an integer from 0 to " + MAX_WORKERS);
+        } else {
+            count = countNode.asInt();
+        }
+        InstanceType type = checkInstanceType(key + ".instanceType", node.path("instanceType").asText(""));
+        Map<String, String> labels = labels(key + ".labels", node.get("labels"));
+        int root = node.has("rootVolumeGb") ? node.get("rootVolumeGb").asInt(-1) : 30;
+        if (root < 20 || root > 1000) {
+            problem(key + ".rootVolumeGb", node.path("rootVolumeGb").asText(), "an integer from 20 to 1000");
+        }
+        return new WorkerGroupSpec(name, count, type, labels, root);
+    }
+
+    private Map<String, String> labels(String key, JsonNode node) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        if (node == null || node.isNull()) {
+            return labels;
+        }
+        if (!node.isObject()) {
+            problem(key, node.toString(), "a map of Kubernetes node labels, such as {\"pool\": \"general\"}");
+            return labels;
+        }
+        node.fields().forEachRemaining(e -> {
+            String value = e.getValue().asText();
+            if (!LABEL_KEY.matcher(e.getKey()).matches() || e.getKey().startsWith("kubernetes.io/")
+                    || e.getKey().startsWith("node-role.kubernetes.io/")) {
+                problem(key + "." + e.getKey(), value, "a Kubernetes label key outside the kubernetes.io/ namespaces");
+            } else if (!e.getValue().isValueNode() || !LABEL_VALUE.matcher(value).matches()) {
+                problem(key + "." + e.getKey(), e.getValue().toString(), "a label value: up to 63 letters, digits, '-', '_' or '.'");
+            } else {
+                labels.put(e.getKey(), value);
+            }
+        });
+        return labels;
+    }
+
+    private PkiSpec readPki() {
+        return new PkiSpec(pem(SecretKeys.CA_CERT, "CERTIFICATE"), pem(SecretKeys.FRONT_PROXY_CA_CERT, "CERTIFICATE"),
+                pem(SecretKeys.ETCD_CA_CERT, "CERTIFICATE"), pem(SecretKeys.SERVICE_ACCOUNT_PUB, "PUBLIC KEY"),
+                pem(SecretKeys.ADMIN_CLIENT_CERT, "CERTIFICATE"));
+    }
+
+    private String pem(String fullKey, String kind) {
+        Optional<String> value = source.get(fullKey);
+        if (value.isEmpty()) {
+            problems.add(new ConfigProblem(fullKey, "(not set)",
+                    "a PEM " + kind.toLowerCase(Locale.ROOT) + "; run `java -jar target/kilonode.jar secrets init --stack " + stack + "` once"));
+            return null;
+        }
+        String text = value.get().trim();
+        if (!text.startsWith("-----BEGIN " + kind + "-----") || !text.endsWith("-----END " + kind + "-----")) {
+            problems.add(new ConfigProblem(fullKey, abbreviate(text), "a PEM block -----BEGIN " + kind + "-----"));
+            return null;
+        }
+        return text + "\n";
+    }
+
+    // ---- typed accessors: each records a problem and returns a usable stand-in, so reading continues ----
+
+    private Optional<String> optional(String key) {
+        return source.get("kilonode:" + key).filter(v -> !v.isEmpty());
+    }
+
+    private String string(String key, String defaultValue) {
+        return optional(key).orElse(defaultValue);
+    }
+
+    private String imagePart(String key, String defaultValue) {
+        String v = string(key, defaultValue);
+        if (!IMAGE_PART.matcher(v).matches()) {
+            problem(key, v, "a container registry or tag: letters, digits, '.', '_', '-', '/', ':'");
+        }
+        return v;
+    }
+
+    private String tag(String key, String defaultValue) {
+        Optional<String> v = optional(key);
+        if (v.isEmpty() && defaultValue == null) {
+            problem(key, null, "required: a cost tag value (letters, digits, spaces and _.:/=+-@, up to 256)");
+            return "";
+        }
+        String value = v.orElse(defaultValue);
+        if (!TAG_VALUE.matcher(value).matches()) {
+            problem(key, value, "an AWS tag value: letters, digits, spaces and _.:/=+-@, 1 to 256 characters");
+        }
+        return value;
+    }
+
+    private int integer(String key, int defaultValue, int min, int max) {
+        Optional<String> v = optional(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            int n = Integer.parseInt(v.get().trim());
+            if (n < min || n > max) {
+                problem(key, v.get(), "an integer from " + min + " to " + max);
+                return Math.max(min, Math.min(max, n));
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            problem(key, v.get(), "an integer from " + min + " to " + max);
+            return defaultValue;
+        }
+    }
+
+    private boolean bool(String key, boolean defaultValue) {
+        Optional<String> v = optional(key);
+        if (v.isEmpty()) {
+            return defaultValue;
+        }
+        return switch (v.get().trim()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> {
+                problem(key, v.get(), "true or false");
+                yield defaultValue;
+            }
+        };
+    }
+
+    private EtcdSpec.Toggle toggle(String key) {
+        String v = string(key, "auto");
+        return switch (v) {
+            case "auto" -> EtcdSpec.Toggle.AUTO;
+            case "true" -> EtcdSpec.Toggle.ON;
+            case "false" -> EtcdSpec.Toggle.OFF;
+            default -> {
+                problem(key, v, "auto, true or false (auto: on from " + EtcdSpec.EVENTS_ETCD_AUTO_WORKERS + " workers)");
+                yield EtcdSpec.Toggle.AUTO;
+            }
+        };
+    }
+
+    private ClusterSpec.ExpiryAction expiryAction() {
+        String v = string("expiryAction", "park");
+        return switch (v) {
+            case "park" -> ClusterSpec.ExpiryAction.PARK;
+            case "destroy" -> ClusterSpec.ExpiryAction.DESTROY;
+            default -> {
+                problem("expiryAction", v, "park (scale workers to zero) or destroy");
+                yield ClusterSpec.ExpiryAction.PARK;
+            }
+        };
+    }
+
+    private Optional<LocalDate> date(String v) {
+        try {
+            return Optional.of(LocalDate.parse(v));
+        } catch (DateTimeParseException e) {
+            problem("expiresOn", v, "a date written YYYY-MM-DD");
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Cidr> cidr(String key, String defaultValue) {
+        String v = string(key, defaultValue);
+        Optional<Cidr> c = Cidr.parse(v);
+        if (c.isEmpty()) {
+            problem(key, v, "an IPv4 CIDR block such as " + defaultValue + " (no host bits set)");
+        }
+        return c;
+    }
+
+    private InstanceType instanceType(String key, String defaultValue) {
+        return checkInstanceType(key, string(key, defaultValue));
+    }
+
+    private InstanceType checkInstanceType(String key, String name) {
+        Optional<InstanceType> type = InstanceTypes.find(name);
+        if (type.isPresent()) {
+            return type.get();
+        }
+        String family = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
+        if (!InstanceTypes.families().contains(family)) {
+            problem(key, name, "an instance type of a supported family (" + String.join(", ", InstanceTypes.families()) + ")");
+        } else {
+            problem(key, name, "one of " + String.join(", ", InstanceTypes.names().stream().filter(n -> n.startsWith(family + ".")).toList()));
+        }
+        return null;
+    }
+
+    private Optional<JsonNode> json(String key) {
+        Optional<String> v = optional(key);
+        if (v.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readTree(v.get()));
+        } catch (JsonProcessingException e) {
+            problem(key, v.get(), "structured YAML/JSON (a list or a map)");
+            return Optional.empty();
+        }
+    }
+
+    private List<String> stringList(String key, List<String> defaultValue) {
+        Optional<JsonNode> node = json(key);
+        if (node.isEmpty()) {
+            return source.get("kilonode:" + key).isPresent() ? List.of() : defaultValue;
+        }
+        if (!node.get().isArray()) {
+            problem(key, node.get().toString(), "a list of strings");
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        node.get().forEach(n -> {
+            if (n.isTextual()) {
+                out.add(n.asText());
+            } else {
+                problem(key, n.toString(), "a list of strings");
+            }
+        });
+        return out;
+    }
+
+    private void problem(String key, String value, String allowed) {
+        problems.add(new ConfigProblem("kilonode:" + key, value == null ? "(not set)" : "\"" + abbreviate(value) + "\"", allowed));
+    }
+
+    private static String abbreviate(String v) {
+        return v.length() > 80 ? v.substring(0, 77) + "..." : v;
+    }
+}

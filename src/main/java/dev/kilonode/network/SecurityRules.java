@@ -1,0 +1,82 @@
+package dev.kilonode.network;
+
+import dev.kilonode.config.NetworkSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.kilonode.network.IngressRule.fromCidrs;
+import static dev.kilonode.network.IngressRule.fromRole;
+import static dev.kilonode.network.Role.API_LB;
+import static dev.kilonode.network.Role.MASTER;
+import static dev.kilonode.network.Role.TF_CONTROLLER;
+import static dev.kilonode.network.Role.WORKER;
+
+/**
+ * Every flow the cluster needs between roles, and nothing more. Sources:
+ * Kubernetes "Ports and Protocols" (kubernetes.io/docs/reference/networking/ports-and-protocols/): API 6443,
+ * etcd 2379-2380 (control plane only), kubelet 10250, NodePort 30000-32767;
+ * Tungsten Fabric / Contrail "Roles, Daemons, Ports" (Juniper contrail-controller wiki): config API 8082,
+ * analytics API 8081, collector 8086, control XMPP 5269, DNS XMPP 8093, named 53, BGP 179 between control nodes,
+ * web UI 8143, vRouter agent introspect 8085, config database (Cassandra 9161/9041, ZooKeeper 2181, RabbitMQ 5673)
+ * read by contrail-kube-manager; vRouter overlay between computes: MPLS over UDP 6635, VXLAN 4789, MPLS over GRE.
+ * The kube-scheduler (10259) and controller-manager (10257) listen on localhost only and need no rule.
+ */
+public final class SecurityRules {
+
+    private SecurityRules() {
+    }
+
+    public static List<IngressRule> forNetwork(NetworkSpec network, boolean eventsEtcd) {
+        List<IngressRule> rules = new ArrayList<>();
+        String vpc = network.vpcCidr().toString();
+
+        // API load balancer: the only listeners reachable from outside the VPC, and only from the admin CIDRs.
+        if (!network.apiAllowedCidrs().isEmpty()) {
+            rules.add(fromCidrs(API_LB, "tcp", 6443, 6443, network.apiAllowedCidrs(), "public-listener: Kubernetes API from admin networks"));
+        }
+        if (!network.webUiAllowedCidrs().isEmpty()) {
+            rules.add(fromCidrs(API_LB, "tcp", 8143, 8143, network.webUiAllowedCidrs(), "public-listener: Tungsten Fabric web UI from admin networks"));
+        }
+        rules.add(fromRole(API_LB, "tcp", 6443, 6443, WORKER, "Kubernetes API from kubelets and pods on workers"));
+        rules.add(fromRole(API_LB, "tcp", 6443, 6443, MASTER, "Kubernetes API from masters (joining control-plane nodes)"));
+
+        // Masters.
+        rules.add(fromRole(MASTER, "tcp", 6443, 6443, API_LB, "Kubernetes API through the load balancers"));
+        rules.add(fromRole(MASTER, "tcp", 6443, 6443, MASTER, "Kubernetes API between masters"));
+        rules.add(fromRole(MASTER, "tcp", 6443, 6443, WORKER, "Kubernetes API direct from workers"));
+        rules.add(fromRole(MASTER, "tcp", 2379, 2380, MASTER, "etcd client and peer, masters only"));
+        if (eventsEtcd) {
+            rules.add(fromRole(MASTER, "tcp", 2382, 2383, MASTER, "events etcd client and peer, masters only (report 001)"));
+        }
+        rules.add(fromRole(MASTER, "tcp", 10250, 10250, MASTER, "kubelet API from the API servers"));
+
+        // Workers.
+        rules.add(fromRole(WORKER, "tcp", 10250, 10250, MASTER, "kubelet API (logs, exec) from the API servers"));
+        rules.add(fromRole(WORKER, "udp", 6635, 6635, WORKER, "vRouter overlay: MPLS over UDP between workers"));
+        rules.add(fromRole(WORKER, "udp", 4789, 4789, WORKER, "vRouter overlay: VXLAN between workers"));
+        rules.add(fromRole(WORKER, "47", 0, 0, WORKER, "vRouter overlay: MPLS over GRE between workers"));
+        rules.add(fromRole(WORKER, "tcp", 8085, 8085, TF_CONTROLLER, "vRouter agent introspect, polled by analytics and the web UI"));
+        rules.add(fromCidrs(WORKER, "tcp", 30000, 32767, List.of(vpc), "Kubernetes NodePort services from inside the VPC"));
+
+        // Tungsten Fabric controllers.
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 5269, 5269, WORKER, "XMPP from vRouter agents to the control node"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8093, 8093, WORKER, "DNS XMPP from vRouter agents to contrail-dns"));
+        rules.add(fromRole(TF_CONTROLLER, "udp", 53, 53, WORKER, "DNS (contrail-named)"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 53, 53, WORKER, "DNS over TCP (contrail-named)"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8082, 8082, WORKER, "config API: vRouter registration at start"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8086, 8086, WORKER, "analytics collector from vRouter agents and node managers"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8082, 8082, MASTER, "config API from contrail-kube-manager"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8081, 8081, MASTER, "analytics API from contrail-kube-manager and operators on masters"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8086, 8086, MASTER, "analytics collector from node managers on masters"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 2181, 2181, MASTER, "ZooKeeper from contrail-kube-manager"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 9161, 9161, MASTER, "config Cassandra (thrift) from contrail-kube-manager"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 9041, 9041, MASTER, "config Cassandra (CQL) from contrail-kube-manager"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 5673, 5673, MASTER, "RabbitMQ from contrail-kube-manager"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 179, 179, TF_CONTROLLER, "BGP between control nodes"));
+        rules.add(fromRole(TF_CONTROLLER, "-1", 0, 0, TF_CONTROLLER,
+                "TF cluster traffic between controllers (Cassandra, ZooKeeper, RabbitMQ, Redis, Kafka)"));
+        rules.add(fromRole(TF_CONTROLLER, "tcp", 8143, 8143, API_LB, "web UI through the public load balancer"));
+        return List.copyOf(rules);
+    }
+}

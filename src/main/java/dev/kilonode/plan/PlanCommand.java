@@ -1,0 +1,92 @@
+package dev.kilonode.plan;
+
+import dev.kilonode.KilonodeStack;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.config.ClusterSpecReader;
+import dev.kilonode.config.ConfigSource;
+import dev.kilonode.config.ConfigValidationException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code kilonode plan --stack <name>}: runs the real stack program offline under the SDK's mock engine with that
+ * stack's settings and writes what it would create. Exit codes: 0 planned, 2 invalid configuration (nothing written),
+ * 1 anything else.
+ */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+        description = "Plan a stack offline (no Pulumi CLI, cloud account or network) and write its resources.")
+public final class PlanCommand implements Callable<Integer> {
+
+    @Option(names = "--stack", required = true, description = "stack name: reads Pulumi.<stack>.yaml")
+    String stack;
+
+    @Option(names = "--config", description = "read this stack file instead of Pulumi.<stack>.yaml")
+    Path configFile;
+
+    @Option(names = "--out", description = "output directory (default target/plan/<stack>)")
+    Path out;
+
+    @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
+    Path projectDir;
+
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+
+    @Override
+    public Integer call() {
+        Path file = configFile != null ? configFile : projectDir.resolve("Pulumi." + stack + ".yaml");
+        if (!Files.isRegularFile(file)) {
+            stderr.println("kilonode plan: no stack file " + file + " (create it with `pulumi stack init " + stack + "`)");
+            return 2;
+        }
+        try {
+            return plan(file);
+        } catch (ConfigValidationException e) {
+            stderr.println("kilonode plan: " + file + ": " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            stderr.println("kilonode plan: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int plan(Path file) throws IOException {
+        StackFile stackFile = StackFile.read(file);
+        Map<String, String> config = new TreeMap<>(stackFile.config());
+        Set<String> secretKeys = new LinkedHashSet<>(stackFile.secretKeys());
+        List<String> placeholders = Placeholders.fill(config, secretKeys);
+
+        // Validate first: a bad stack file writes nothing and exits 2.
+        ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
+
+        long started = System.nanoTime();
+        PlanEngine.Result result = PlanEngine.run(stack, spec.region(), config, secretKeys, KilonodeStack::define);
+        if (result.exitCode() != 0 || !result.errors().isEmpty()) {
+            stderr.println("kilonode plan: the program failed:");
+            result.errors().forEach(e -> stderr.println("  " + e));
+            return 1;
+        }
+        List<String> warnings = new ArrayList<>();
+        if (!placeholders.isEmpty()) {
+            warnings.add("secrets not initialised; planned with a placeholder CA and [secret] stand-ins (run `java -jar "
+                    + "target/kilonode.jar secrets init --stack " + stack + "` before `pulumi up`)");
+        }
+        Map<String, Object> summary = PlanSummary.of(spec, result.resources(), warnings);
+        Path dir = out != null ? out : Path.of("target", "plan", stack);
+        PlanWriter.write(dir, result.resources(), summary);
+        PlanSummary.print(stdout, spec, result.resources(), summary, dir, (System.nanoTime() - started) / 1_000_000);
+        return 0;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.kilonode.plan;
+
+import com.pulumi.Context;
+import com.pulumi.resources.Resource;
+import com.pulumi.resources.ResourceTransformation;
+import com.pulumi.test.Mocks;
+import com.pulumi.test.PulumiTest;
+import com.pulumi.test.TestOptions;
+import com.pulumi.test.TestResult;
+import com.pulumi.test.internal.PulumiTestInternal;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.logging.Level;
+
+/**
+ * Runs the real stack program under the Pulumi Java SDK's mock engine: no CLI, no cloud, no network. Records every
+ * registered resource with its inputs (from the mock monitor) and its parent and {@code protect} option (from a
+ * resource transformation, the only place the SDK shows them).
+ */
+public final class PlanEngine {
+
+    public record Result(List<PlannedResource> resources, List<String> errors, int exitCode) {
+    }
+
+    private PlanEngine() {
+    }
+
+    public static Result run(String stack, String region, Map<String, String> config, Set<String> secretKeys,
+                             Consumer<Context> program) {
+        Map<String, Map<String, Object>> inputs = new ConcurrentHashMap<>();
+        Map<String, String> parents = new ConcurrentHashMap<>();
+        Map<String, Boolean> protect = new ConcurrentHashMap<>();
+        MockCloud cloud = new MockCloud(region);
+        Mocks recording = new Mocks() {
+            @Override
+            public CompletableFuture<ResourceResult> newResourceAsync(ResourceArgs args) {
+                inputs.put(key(args.type, args.name), args.inputs);
+                return cloud.newResourceAsync(args);
+            }
+
+            @Override
+            public CompletableFuture<Map<String, Object>> callAsync(CallArgs args) {
+                return cloud.callAsync(args);
+            }
+        };
+        String root = "kilonode-" + stack;
+        ResourceTransformation recordOptions = args -> {
+            Resource r = args.resource();
+            String k = key(r.pulumiResourceType(), r.pulumiResourceName());
+            Optional<Resource> parent = args.options().getParent();
+            parents.put(k, parent.map(Resource::pulumiResourceName).orElse(root));
+            boolean inherited = parent.map(p -> protect.getOrDefault(key(p.pulumiResourceType(), p.pulumiResourceName()), false))
+                    .orElse(false);
+            protect.put(k, args.options().getProtect().orElse(inherited));
+            return Optional.empty();
+        };
+        TestOptions options = TestOptions.builder()
+                .projectName("kilonode")
+                .stackName(stack)
+                .preview(false)
+                .resourceTransformations(List.of(recordOptions))
+                .build();
+        TestResult result;
+        try {
+            result = PulumiTestInternal.builder()
+                    .options(options)
+                    .mocks(recording)
+                    .standardLogger(PulumiTestInternal.logger(Level.SEVERE))
+                    .config(config, secretKeys)
+                    .build()
+                    .runTest(program);
+        } finally {
+            PulumiTest.cleanup();
+        }
+        List<PlannedResource> resources = new ArrayList<>();
+        for (Resource r : result.resources()) {
+            String k = key(r.pulumiResourceType(), r.pulumiResourceName());
+            String parent = r.pulumiResourceType().equals("pulumi:pulumi:Stack") ? null : parents.getOrDefault(k, root);
+            resources.add(new PlannedResource(r.pulumiResourceType(), r.pulumiResourceName(), parent,
+                    inputs.getOrDefault(k, Map.of()), protect.getOrDefault(k, false)));
+        }
+        resources.sort(Comparator.comparing(PlannedResource::type).thenComparing(PlannedResource::name));
+        List<String> errors = new ArrayList<>(result.errors());
+        result.exceptions().forEach(e -> errors.add(String.valueOf(e.getMessage())));
+        return new Result(List.copyOf(resources), List.copyOf(errors), result.exitCode());
+    }
+
+    private static String key(String type, String name) {
+        return type + "::" + name;
+    }
+}

@@ -1,0 +1,106 @@
+package dev.kilonode.plan;
+
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.config.WorkerGroupSpec;
+import dev.kilonode.secrets.CaCertHash;
+import dev.kilonode.tuning.ClusterSize;
+import dev.kilonode.tuning.TuningProfile;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** {@code summary.json} and the short human summary: counts, validated settings, tuning, workers, warnings. */
+final class PlanSummary {
+
+    private PlanSummary() {
+    }
+
+    static Map<String, Object> of(ClusterSpec spec, List<PlannedResource> resources, List<String> warnings) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("stack", spec.stack());
+        summary.put("resourceCount", resources.size());
+        Map<String, Integer> counts = new TreeMap<>();
+        resources.forEach(r -> counts.merge(r.type(), 1, Integer::sum));
+        summary.put("resourceCounts", counts);
+        summary.put("settings", settings(spec));
+        summary.put("tuning", TuningProfile.forCluster(ClusterSize.of(spec)));
+        summary.put("workers", workers(spec));
+        List<String> all = new java.util.ArrayList<>(warnings);
+        if (spec.tungstenFabric().usesLatestTag()) {
+            all.add("kilonode:tfTag is '" + spec.tungstenFabric().tag() + "': a moving tag; pin a release for reproducible nodes");
+        }
+        summary.put("warnings", all);
+        return summary;
+    }
+
+    private static Map<String, Object> settings(ClusterSpec spec) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("region", spec.region());
+        s.put("availabilityZones", spec.availabilityZones());
+        s.put("vpcCidr", spec.network().vpcCidr().toString());
+        s.put("podCidr", spec.network().podCidr().toString());
+        s.put("serviceCidr", spec.network().serviceCidr().toString());
+        s.put("apiAllowedCidrs", spec.network().apiAllowedCidrs());
+        s.put("webUiAllowedCidrs", spec.network().webUiAllowedCidrs());
+        s.put("amiId", spec.amiId());
+        s.put("sshKeyName", spec.sshKeyName().orElse(null));
+        s.put("controllers", Map.of("count", spec.controllers().count(), "instanceType", spec.controllers().instanceType().name(),
+                "ips", spec.controllerIps()));
+        s.put("masters", Map.of("count", spec.masters().count(), "instanceType", spec.masters().instanceType().name(),
+                "ips", spec.masterIps()));
+        s.put("workerGroups", spec.workerGroups().stream().map(g -> Map.of("name", g.name(), "count", g.count(),
+                "instanceType", g.instanceType().name(), "labels", g.labels())).toList());
+        s.put("parked", spec.parked());
+        s.put("kubernetesVersion", spec.kubernetesVersion());
+        s.put("tungstenFabric", spec.tungstenFabric());
+        s.put("etcd", Map.of("writeBarrier", spec.etcd().writeBarrier(), "eventsEtcd", spec.eventsEtcdEnabled(),
+                "backupIntervalMinutes", spec.etcd().backupIntervalMinutes(),
+                "backupRetentionDays", spec.etcd().backupRetentionDays()));
+        s.put("podsPerWorker", spec.podsPerWorker());
+        s.put("costTags", spec.costTags().asMap());
+        s.put("production", spec.production());
+        s.put("expiresOn", spec.expiresOn().map(Object::toString).orElse(null));
+        s.put("expiryAction", spec.expiryAction().name().toLowerCase());
+        s.put("caCertHash", CaCertHash.of(spec.pki().caCertificate()));
+        return s;
+    }
+
+    private static Map<String, Object> workers(ClusterSpec spec) {
+        int count = 0;
+        int vcpus = 0;
+        double mem = 0;
+        for (WorkerGroupSpec g : spec.workerGroups()) {
+            int n = spec.desiredCount(g);
+            count += n;
+            vcpus += n * g.instanceType().vcpus();
+            mem += n * g.instanceType().memoryGiB();
+        }
+        Map<String, Object> w = new LinkedHashMap<>();
+        w.put("count", count);
+        w.put("vcpus", vcpus);
+        w.put("memoryGiB", mem);
+        return w;
+    }
+
+    static void print(PrintStream out, ClusterSpec spec, List<PlannedResource> resources, Map<String, Object> summary,
+                      Path dir, long millis) {
+        TuningProfile t = TuningProfile.forCluster(ClusterSize.of(spec));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> w = (Map<String, Object>) summary.get("workers");
+        out.printf("kilonode plan: stack %s, %d resources in %d ms -> %s%n", spec.stack(), resources.size(), millis, dir);
+        out.printf("  TF controllers: %d x %s   masters: %d x %s   workers: %s (%s vCPU, %.1f GiB)%s%n",
+                spec.controllers().count(), spec.controllers().instanceType().name(),
+                spec.masters().count(), spec.masters().instanceType().name(),
+                w.get("count"), w.get("vcpus"), (Double) w.get("memoryGiB"), spec.parked() ? "  [parked]" : "");
+        out.printf("  tuning tier %d: apiserver inflight %d/%d, etcd quota %d GiB, events etcd %s%n", t.tier(),
+                t.apiServer().maxRequestsInflight(), t.apiServer().maxMutatingRequestsInflight(),
+                t.etcd().quotaBackendBytes() >> 30, spec.eventsEtcdEnabled() ? "on" : "off");
+        @SuppressWarnings("unchecked")
+        List<String> warnings = (List<String>) summary.get("warnings");
+        warnings.forEach(x -> out.println("  warning: " + x));
+    }
+}

@@ -1,0 +1,13 @@
+package dev.kilonode.plan;
+
+import java.util.Map;
+
+/** One resource as the engine would receive it: what {@code resources.json} lists. */
+public record PlannedResource(String type, String name, String parent, Map<String, Object> inputs, boolean protect) {
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> tags() {
+        Object tags = inputs.get("tags");
+        return tags instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+    }
+}
