@@ -1,0 +1,204 @@
+package dev.kilonode.scripts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** token-sync, node-drainer, kubeadm-bootstrap and fetch-pki against stubs. */
+class MasterScriptsTest {
+  static final String TOKEN = "n3wt0k.n3wt0k3ns3cr3t00";
+  static final String SECRET = "n3wt0k3ns3cr3t00";
+
+  @TempDir Path tmp;
+  ScriptHarness h;
+  Path kubeconfig;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    ScriptHarness.requireTool("jq");
+    h = new ScriptHarness(tmp);
+    kubeconfig = tmp.resolve("admin.conf");
+    Files.writeString(kubeconfig, "apiVersion: v1\n");
+    h.env("KILONODE_ROLE", "master").env("MASTER_INDEX", "0").env("SSM_PREFIX", "/kilonode/dev")
+        .env("API_ENDPOINT", "api.example:6443").env("LIFECYCLE_HOOK_NAME", "kilonode-dev-worker-drain")
+        .env("JOIN_MAX_ATTEMPTS", "3");
+    h.processEnv("KUBECONFIG", kubeconfig.toString()).processEnv("TOKEN_VALUE", TOKEN);
+  }
+
+  @Test
+  void tokenSyncCreatesTheSsmTokenAndDeletesRotatedOnes() throws Exception {
+    h.stub("aws", "[ \"$1 $2\" = 'ssm get-parameter' ] && echo \"$TOKEN_VALUE\"");
+    h.stub("kubeadm", """
+        case "$1 $2" in
+          "token list") cat <<'EOF'
+        {"kind":"BootstrapToken","token":"old111.oldoldoldoldold1","description":"kilonode-managed"}
+        {"kind":"BootstrapToken","token":"usr222.someoneelsestoken","description":"made by a human"}
+        EOF
+          ;;
+          "token create") echo "$3" ;;
+        esac
+        """);
+    ScriptHarness.Result r = h.run("KubernetesMaster/token-sync.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    List<String> create = h.calls("kubeadm token create");
+    assertThat(create).singleElement().asString()
+        .contains(TOKEN + " --ttl 0 --description kilonode-managed");
+    assertThat(h.calls("kubeadm token delete")).containsExactly(
+        "kubeadm token delete old111 --kubeconfig " + kubeconfig);
+    assertThat(r.output()).doesNotContain(SECRET).doesNotContain("oldoldoldoldold1");
+  }
+
+  @Test
+  void tokenSyncIsANoOpWhenTheTokenIsAlreadyThere() throws Exception {
+    h.stub("aws", "echo \"$TOKEN_VALUE\"");
+    h.stub("kubeadm", "[ \"$1 $2\" = 'token list' ] && echo '{\"token\":\"" + TOKEN
+        + "\",\"description\":\"kilonode-managed\"}'; exit 0");
+    ScriptHarness.Result r = h.run("KubernetesMaster/token-sync.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("kubeadm token create")).isEmpty();
+    assertThat(h.calls("kubeadm token delete")).isEmpty();
+  }
+
+  @Test
+  void drainerDrainsDeletesAndCompletesTheLifecycleAction() throws Exception {
+    h.stub("aws", """
+        case "$1 $2" in
+          "autoscaling describe-auto-scaling-instances") printf 'i-0aaa\\tkilonode-dev-worker\\ni-0bbb\\tkilonode-dev-worker\\n' ;;
+          "autoscaling complete-lifecycle-action") exit 0 ;;
+          *) exit 1 ;;
+        esac
+        """);
+    h.stub("kubectl", """
+        [ "$1 $2" = "get nodes" ] && printf 'ip-10-0-9-9\\taws:///eu-west-1a/i-0aaa\\nip-10-0-9-8\\taws:///eu-west-1b/i-0aaa0\\n'
+        exit 0
+        """);
+    ScriptHarness.Result r = h.run("KubernetesMaster/node-drainer.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("kubectl drain")).containsExactly(
+        "kubectl drain ip-10-0-9-9 --ignore-daemonsets --delete-emptydir-data --timeout=120s");
+    assertThat(h.calls("kubectl delete")).containsExactly("kubectl delete node ip-10-0-9-9 --ignore-not-found");
+    assertThat(h.calls("aws autoscaling complete-lifecycle-action")).hasSize(2)
+        .allMatch(c -> c.contains("--lifecycle-action-result CONTINUE")
+            && c.contains("--lifecycle-hook-name kilonode-dev-worker-drain")
+            && c.contains("--auto-scaling-group-name kilonode-dev-worker"))
+        .anyMatch(c -> c.endsWith("--instance-id i-0aaa"))
+        .anyMatch(c -> c.endsWith("--instance-id i-0bbb"));
+    // The drain happens before the instance is released.
+    List<String> calls = h.calls();
+    assertThat(calls.indexOf("kubectl delete node ip-10-0-9-9 --ignore-not-found"))
+        .isLessThan(calls.stream().filter(c -> c.endsWith("--instance-id i-0aaa")).map(calls::indexOf).findFirst().orElseThrow());
+  }
+
+  @Test
+  void drainerOnlyRunsOnMasterZero() throws Exception {
+    h.env("MASTER_INDEX", "1");
+    h.stub("aws", "exit 1");
+    assertThat(h.run("KubernetesMaster/node-drainer.sh").exitCode()).isZero();
+    assertThat(h.calls()).isEmpty();
+  }
+
+  @Test
+  void bootstrapMasterZeroInitsWithRestoreFlagAndNeverPrintsTheToken() throws Exception {
+    Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
+    Files.writeString(conf.resolve("init.yaml"), "bootstrapTokens:\n- token: __BOOTSTRAP_TOKEN__\n");
+    Files.writeString(tmp.resolve("state/etcd-restored"), "x");
+    h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", tmp.resolve("k8s").toString());
+    h.stub("aws", "echo \"$TOKEN_VALUE\"");
+    h.stub("kubeadm", "[ \"$1\" = init ] && cp \"$3\" \"$KILONODE_TEST_ROOT/init-seen.yaml\" && cat \"$3\"; exit 0");
+    ScriptHarness.Result r = h.run("KubernetesMaster/kubeadm-bootstrap.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("kubeadm init")).singleElement().asString()
+        .contains("--skip-token-print").contains("--ignore-preflight-errors=DirAvailable--var-lib-etcd");
+    assertThat(Files.readString(tmp.resolve("init-seen.yaml"))).contains("token: " + TOKEN);
+    assertThat(r.output()).doesNotContain(SECRET);
+    assertThat(tmp.resolve("state/kubeadm-config.yaml")).doesNotExist();
+  }
+
+  @Test
+  void bootstrapOtherMastersWaitForTheApiThenJoin() throws Exception {
+    h.env("MASTER_INDEX", "2");
+    Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
+    Files.writeString(conf.resolve("join-control-plane.yaml"), "token: __BOOTSTRAP_TOKEN__\ncontrolPlane: {}\n");
+    h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", tmp.resolve("k8s").toString());
+    h.stub("aws", "echo \"$TOKEN_VALUE\"");
+    h.stub("curl", """
+        n=$(cat "$KILONODE_TEST_ROOT/n" 2>/dev/null || echo 0); echo $((n+1)) > "$KILONODE_TEST_ROOT/n"; [ "$n" -ge 1 ]
+        """);
+    h.stub("kubeadm", "[ \"$1\" = join ] && cp \"$3\" \"$KILONODE_TEST_ROOT/join-seen.yaml\"; exit 0");
+    ScriptHarness.Result r = h.run("KubernetesMaster/kubeadm-bootstrap.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("curl")).hasSize(2);
+    assertThat(h.calls("kubeadm join")).hasSize(1);
+    assertThat(h.calls("kubeadm init")).isEmpty();
+    assertThat(Files.readString(tmp.resolve("join-seen.yaml"))).contains("token: " + TOKEN);
+  }
+
+  @Test
+  void restoreOnMasterZeroUsesTheKubeadmEtcdImageAndLeavesOnlyMember() throws Exception {
+    Path etcd = Files.createDirectories(tmp.resolve("etcd"));
+    h.env("BACKUP_BUCKET", "b").env("BACKUP_PREFIX", "dev/etcd").env("NODE_IP", "10.0.1.10")
+        .env("KUBERNETES_VERSION", "1.31.4");
+    h.processEnv("KILONODE_ETCD_DIR", etcd.toString()).processEnv("NODE_NAME", "ip-10-0-1-10");
+    h.stub("aws", "[ \"$2\" = cp ] && echo snap > \"${@: -1}\"; exit 0");
+    h.stub("kubeadm", "printf 'registry.k8s.io/kube-apiserver:v1.31.4\\nregistry.k8s.io/pause:3.10\\n"
+        + "registry.k8s.io/etcd:3.5.15-0\\n'");
+    h.stub("ctr", """
+        if [ "$3" = run ]; then
+          while [ $# -gt 0 ]; do [ "$1" = --data-dir ] && mkdir -p "$2/member/snap"; shift; done
+        fi
+        exit 0
+        """);
+    ScriptHarness.Result r = h.run("KubernetesMaster/etcd-restore.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("ctr -n k8s.io images pull")).containsExactly("ctr -n k8s.io images pull registry.k8s.io/etcd:3.5.15-0");
+    assertThat(h.calls("ctr -n k8s.io run")).singleElement().asString()
+        .contains("registry.k8s.io/etcd:3.5.15-0")
+        .contains("etcdutl snapshot restore /restore/latest.db")
+        .contains("--name ip-10-0-1-10 --initial-cluster ip-10-0-1-10=https://10.0.1.10:2380")
+        .contains("--initial-advertise-peer-urls https://10.0.1.10:2380");
+    try (var list = Files.list(etcd)) {
+      assertThat(list.map(p -> p.getFileName().toString())).containsExactly("member");
+    }
+    assertThat(tmp.resolve("state/etcd-restored")).exists();
+
+    // Second boot: member/ exists, nothing is downloaded again.
+    Files.delete(h.callsFile());
+    assertThat(h.run("KubernetesMaster/etcd-restore.sh").exitCode()).isZero();
+    assertThat(h.calls()).isEmpty();
+  }
+
+  @Test
+  void restoreStartsFreshWithoutASnapshot() throws Exception {
+    h.env("BACKUP_BUCKET", "b").env("BACKUP_PREFIX", "dev/etcd").env("NODE_IP", "10.0.1.10")
+        .env("KUBERNETES_VERSION", "1.31.4");
+    h.processEnv("KILONODE_ETCD_DIR", Files.createDirectories(tmp.resolve("etcd")).toString());
+    h.stub("aws", "exit 1");
+    ScriptHarness.Result r = h.run("KubernetesMaster/etcd-restore.sh");
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.stderr()).contains("no snapshot at s3://b/dev/etcd/latest.db");
+    assertThat(tmp.resolve("state/etcd-restored")).doesNotExist();
+  }
+
+  @Test
+  void fetchPkiWritesKeysWithMode0600() throws Exception {
+    Path pki = tmp.resolve("pki");
+    h.processEnv("KILONODE_PKI_DIR", pki.toString());
+    h.stub("aws", "echo \"value-of-${4##*/}\"");
+    ScriptHarness.Result r = h.run("KubernetesMaster/fetch-pki.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(Files.readString(pki.resolve("etcd/ca.key"))).isEqualTo("value-of-etcd-ca.key\n");
+    for (String key : List.of("ca.key", "front-proxy-ca.key", "etcd/ca.key", "sa.key")) {
+      assertThat(Files.getPosixFilePermissions(pki.resolve(key))).as(key)
+          .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    }
+    for (String cert : List.of("ca.crt", "front-proxy-ca.crt", "etcd/ca.crt", "sa.pub")) {
+      assertThat(pki.resolve(cert)).exists();
+    }
+    assertThat(r.output()).doesNotContain("value-of");
+  }
+}
