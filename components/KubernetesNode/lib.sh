@@ -2,7 +2,7 @@
 # kilonode helpers, sourced by every on-node script (installed at /opt/kilonode/lib.sh).
 
 # AWS CLI: region from the env file; standard retry mode so SSM/ASG throttling (1,000 nodes
-# booting at once, report 001) is retried by the SDK before our own backoff kicks in.
+# booting at once; report 001 saw throttling) is retried by the SDK before our own backoff kicks in.
 if [[ -n ${KILONODE_REGION:-} && -z ${AWS_DEFAULT_REGION:-} ]]; then export AWS_DEFAULT_REGION=$KILONODE_REGION; fi
 export AWS_RETRY_MODE=${AWS_RETRY_MODE:-standard} AWS_MAX_ATTEMPTS=${AWS_MAX_ATTEMPTS:-5}
 KILONODE_STATE_DIR=${KILONODE_STATE_DIR:-/var/lib/kilonode}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Worker join. Report 001: ~1,000 workers boot within a minute and all hit the API at once; clients that
-# retried in lockstep saw throttling delays grow to ~30 s. So every wait here is capped exponential
+# Worker join. The ASG starts ~1,000 workers together, so they all hit the API at once; report 001 saw
+# client-side throttling delays grow to ~30 s under such bursts. So every wait here is capped exponential
 # backoff with full jitter (lib.sh retry_with_backoff), and a worker that cannot join after
 # JOIN_MAX_ATTEMPTS marks itself Unhealthy so the ASG replaces it (no human in the loop).
 # Exit: 0 joined (or already joined), 1 gave up (instance marked Unhealthy), 2 bad configuration.
