@@ -1,0 +1,26 @@
+// Usage: node dist/src/offline/cli.js <resources.json> [policy-pack-config.json]
+// Prints every violation; exits 1 when a mandatory one is found (like `pulumi preview --policy-pack`).
+import { policies } from "../policies";
+import { formatViolations, loadConfigFile, loadPlan, runPack } from "./harness";
+
+async function main(): Promise<number> {
+    const [planFile, configFile] = process.argv.slice(2);
+    if (!planFile) {
+        console.error("usage: node dist/src/offline/cli.js <target/plan/<stack>/resources.json> [config/production.json]");
+        return 2;
+    }
+    const plan = loadPlan(planFile);
+    const config = configFile ? loadConfigFile(configFile) : undefined;
+    const { violations } = await runPack(plan, { policies, config });
+    if (violations.length > 0) {
+        console.log(formatViolations(violations));
+    }
+    const mandatory = violations.filter((v) => v.level === "mandatory").length;
+    console.log(`${violations.length} violation(s), ${mandatory} mandatory, over ${plan.length} resources.`);
+    return mandatory > 0 ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (e) => {
+    console.error(e);
+    process.exit(2);
+});

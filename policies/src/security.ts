@@ -1,0 +1,307 @@
+// Security policies: network exposure, instance metadata, disk encryption, secrets in user-data.
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { Res, StackView, T, roleOf } from "./lib/resources";
+import { coversTcpPorts, describePorts, ingressRulesOf, IngressRule, isOpenCidr } from "./lib/sg";
+import { decodeUserData, parseCloudConfig, SECRET_PLACEHOLDER } from "./lib/userdata";
+
+export const PUBLIC_LISTENER_PREFIX = "public-listener:";
+
+export const noPublicIngress: ResourceValidationPolicy = {
+    name: "kilonode-no-public-ingress",
+    description:
+        "No security-group ingress from 0.0.0.0/0 or ::/0. 1,000 nodes built from one image are a large attack " +
+        "surface, and report 000 had to hand SSH keys around to reach them; nodes are reached through SSM and the " +
+        "API load balancer instead. The only exception is a rule whose description starts with " +
+        `"${PUBLIC_LISTENER_PREFIX}" (a load balancer listener the stack config opened on purpose).`,
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    validateResource: (args, reportViolation) => {
+        for (const rule of ingressRulesOf(args.type, args.props)) {
+            const open = rule.cidrs.filter(isOpenCidr);
+            if (open.length === 0) {
+                continue;
+            }
+            if (rule.description.startsWith(PUBLIC_LISTENER_PREFIX)) {
+                continue;
+            }
+            reportViolation(
+                `${args.type} ${args.name} ${rule.label} allows ${describePorts(rule)} from ${open.join(", ")}` +
+                (rule.description ? ` (description "${rule.description}")` : "") +
+                `. Expected no ingress from anywhere, unless the rule is a load-balancer listener opened on purpose ` +
+                `and its description starts with "${PUBLIC_LISTENER_PREFIX}".`,
+            );
+        }
+    },
+};
+
+export const ETCD_PORT_RANGES: [number, number, string][] = [
+    [2379, 2380, "etcd client/peer 2379-2380"],
+    [2382, 2383, "events etcd client/peer 2382-2383"],
+];
+
+/** Security groups attached to machines of the given role (Instance vpcSecurityGroupIds, LaunchTemplate SG ids). */
+function sgRefsOfMachine(m: Res): string[] {
+    const p = m.props;
+    const refs: unknown[] = [
+        ...(Array.isArray(p.vpcSecurityGroupIds) ? p.vpcSecurityGroupIds : []),
+        ...(Array.isArray(p.securityGroups) ? p.securityGroups : []),
+        ...(Array.isArray(p.securityGroupNames) ? p.securityGroupNames : []),
+    ];
+    for (const ni of Array.isArray(p.networkInterfaces) ? p.networkInterfaces : []) {
+        refs.push(...(Array.isArray(ni?.securityGroups) ? ni.securityGroups : []));
+    }
+    return refs.filter((r): r is string => typeof r === "string");
+}
+
+export const etcdMasterOnly: StackValidationPolicy = {
+    name: "kilonode-etcd-master-only",
+    description:
+        "etcd (2379-2380) and events etcd (2382-2383) accept traffic only from the master security group itself. " +
+        "etcd holds every Secret of the cluster and, per report 001, is the component that falls over first under " +
+        "load; no worker, TF controller or CIDR may reach it. A security group that is also attached to " +
+        "non-master machines is not 'the master security group'.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    validateStack: (args, reportViolation) => {
+        const view = new StackView(args.resources as Res[]);
+        const sgs = view.ofType(T.securityGroup);
+        const machines = view.ofType(T.instance, T.launchTemplate);
+        const masters = machines.filter((m) => roleOf(m) === "master");
+
+        // Security groups attached to masters, and those attached to anything else.
+        const onMasters = new Set<Res>();
+        const onOthers = new Set<Res>();
+        let unresolved = 0;
+        for (const m of machines) {
+            for (const ref of sgRefsOfMachine(m)) {
+                const sg = view.resolver.resolve(ref, [T.securityGroup]);
+                if (!sg) {
+                    if (roleOf(m) === "master") {
+                        unresolved++;
+                    }
+                    continue;
+                }
+                (roleOf(m) === "master" ? onMasters : onOthers).add(sg);
+            }
+        }
+        for (const sg of sgs) {
+            if (roleOf(sg) === "master") {
+                onMasters.add(sg);
+            }
+        }
+        if (onMasters.size === 0) {
+            if (masters.length > 0) {
+                reportViolation(
+                    `Could not identify the master security group (${masters.length} master machine(s), ` +
+                    `${unresolved} unresolvable security group reference(s)). Expected the masters' ` +
+                    "vpcSecurityGroupIds to name a security group of the stack, or a security group tagged " +
+                    "kilonode:role=master, so the etcd ports can be checked.",
+                );
+            }
+            return;
+        }
+
+        const check = (sg: Res, rule: IngressRule, urn: string, where: string) => {
+            for (const [from, to, label] of ETCD_PORT_RANGES) {
+                if (!coversTcpPorts(rule, from, to)) {
+                    continue;
+                }
+                const problems: string[] = [];
+                if (rule.cidrs.length > 0) {
+                    problems.push(`CIDR ${rule.cidrs.join(", ")}`);
+                }
+                if (rule.prefixLists.length > 0) {
+                    problems.push(`prefix list ${rule.prefixLists.join(", ")}`);
+                }
+                for (const ref of rule.sourceSgRefs) {
+                    const src = view.resolver.resolve(ref, [T.securityGroup]);
+                    const same = src === sg || (!rule.inline && rule.targetRef !== undefined && ref === rule.targetRef);
+                    if (!same) {
+                        problems.push(`security group ${src ? src.name : ref}`);
+                    }
+                }
+                const selfish = rule.self || rule.sourceSgRefs.length > 0;
+                if (selfish && onOthers.has(sg)) {
+                    problems.push(`the group itself, which is also attached to non-master machines`);
+                }
+                if (!onMasters.has(sg) || problems.length === 0) {
+                    continue;
+                }
+                reportViolation(
+                    `${where} opens ${label} (${describePorts(rule)}) on master security group ${sg.name} to ` +
+                    `${problems.join("; ")}. Expected only the master security group itself (self) as the source.`,
+                    urn,
+                );
+            }
+        };
+
+        for (const sg of onMasters) {
+            for (const rule of ingressRulesOf(sg.type, sg.props)) {
+                check(sg, rule, sg.urn, `${sg.name} ${rule.label}`);
+            }
+        }
+        for (const r of view.ofType(T.sgRule, T.sgIngressRule)) {
+            for (const rule of ingressRulesOf(r.type, r.props)) {
+                const target = view.resolver.resolve(rule.targetRef, [T.securityGroup]);
+                if (target && onMasters.has(target)) {
+                    check(target, rule, r.urn, `${r.type} ${r.name}`);
+                }
+            }
+        }
+    },
+};
+
+export const imdsv2Required: ResourceValidationPolicy = {
+    name: "kilonode-imdsv2-required",
+    description:
+        "Every EC2 instance and launch template requires IMDSv2 (metadataOptions.httpTokens = \"required\"). " +
+        "Nodes fetch the bootstrap token and PKI keys from SSM with their instance role; with IMDSv1 any SSRF in " +
+        "a pod can lift those role credentials.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    validateResource: (args, reportViolation) => {
+        if (args.type !== T.instance && args.type !== T.launchTemplate) {
+            return;
+        }
+        const mo = args.props.metadataOptions;
+        if (mo?.httpEndpoint === "disabled") {
+            return;
+        }
+        if (mo?.httpTokens !== "required") {
+            reportViolation(
+                `${args.type} ${args.name}: expected metadataOptions.httpTokens = "required" (IMDSv2), found ` +
+                `${mo?.httpTokens === undefined ? "no metadataOptions.httpTokens (defaults to optional)" : `"${mo.httpTokens}"`}.`,
+            );
+        }
+    },
+};
+
+function isTrue(v: unknown): boolean {
+    return v === true || v === "true";
+}
+
+export const encryptedVolumes: ResourceValidationPolicy = {
+    name: "kilonode-encrypted-root-volumes",
+    description:
+        "Root (and other EBS) volumes of instances and launch templates are encrypted. Nodes keep kubeconfigs, " +
+        "pulled images and, on masters, kubeadm-generated PKI on their root disk.",
+    enforcementLevel: "mandatory",
+    severity: "high",
+    validateResource: (args, reportViolation) => {
+        const p = args.props;
+        if (args.type === T.instance) {
+            if (!isTrue(p.rootBlockDevice?.encrypted)) {
+                reportViolation(
+                    `Instance ${args.name}: expected rootBlockDevice.encrypted = true, found ` +
+                    `${p.rootBlockDevice ? String(p.rootBlockDevice.encrypted) : "no rootBlockDevice"}.`,
+                );
+            }
+            (Array.isArray(p.ebsBlockDevices) ? p.ebsBlockDevices : []).forEach((d: any, i: number) => {
+                if (!isTrue(d?.encrypted)) {
+                    reportViolation(`Instance ${args.name}: ebsBlockDevices[${i}] (${d?.deviceName}) is not encrypted.`);
+                }
+            });
+        } else if (args.type === T.launchTemplate) {
+            const mappings: any[] = Array.isArray(p.blockDeviceMappings) ? p.blockDeviceMappings : [];
+            const ebs = mappings.filter((m) => m?.ebs);
+            if (ebs.length === 0) {
+                reportViolation(
+                    `LaunchTemplate ${args.name}: expected a blockDeviceMappings entry with ebs.encrypted = "true" for ` +
+                    "the root volume, found none (the AMI's unencrypted default would be used).",
+                );
+            }
+            for (const m of ebs) {
+                if (!isTrue(m.ebs.encrypted)) {
+                    reportViolation(
+                        `LaunchTemplate ${args.name}: blockDeviceMappings ${m.deviceName}: expected ebs.encrypted = ` +
+                        `"true", found ${JSON.stringify(m.ebs.encrypted ?? null)}.`,
+                    );
+                }
+            }
+        }
+    },
+};
+
+// --- secrets in user-data -------------------------------------------------------------------------------------
+
+export const BOOTSTRAP_TOKEN_PLACEHOLDER = "__BOOTSTRAP_TOKEN__";
+const PEM_PRIVATE_KEY_RE = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+const BOOTSTRAP_TOKEN_RE = /(?<![A-Za-z0-9_.-])[a-z0-9]{6}\.[a-z0-9]{16}(?![A-Za-z0-9_-])/;
+const PASSWORD_KEY_RE =
+    /(?:^|[\s"'{,-])((?:[A-Za-z0-9_.-]*?)(?:password|passwd|passphrase|secret|secret[_-]?key|api[_-]?key|access[_-]?key|private[_-]?key|certificate[_-]?key|token))["']?\s*(?::|=)\s*(.*)$/i;
+
+function isPlaceholderValue(raw: string): boolean {
+    let v = raw.trim().replace(/\s+#.*$/, "").replace(/[,}]+$/, "").trim();
+    if ((v.startsWith("\"") && v.endsWith("\"")) || (v.startsWith("'") && v.endsWith("'"))) {
+        v = v.slice(1, -1).trim();
+    }
+    return (
+        v === "" ||
+        v === SECRET_PLACEHOLDER ||
+        /^(null|~|true|false|none|changeme-from-ssm)$/i.test(v) ||
+        /^__[A-Z0-9_]+__$/.test(v) ||            // __BOOTSTRAP_TOKEN__ and friends, substituted on the node
+        /^\$/.test(v) ||                          // $VAR, ${VAR}, $(aws ssm get-parameter ...)
+        /^\{\{.*\}\}$/.test(v) ||                 // templates
+        /^<.*>$/.test(v) ||                       // <placeholder>
+        /^(\/|~\/|\.\/)\S*$/.test(v) ||              // a file path (ssh_private_key: /root/.ssh/id_rsa), not the secret
+        /^[|>][-+]?$/.test(v)                     // YAML block scalar header; the lines below are scanned on their own
+    );
+}
+
+/** Returns findings (kind + line number) of plaintext secrets in a text. */
+export function findSecrets(text: string): string[] {
+    const findings: string[] = [];
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, i) => {
+        const at = `line ${i + 1}`;
+        if (PEM_PRIVATE_KEY_RE.test(line)) {
+            findings.push(`a PEM private key (${at})`);
+        }
+        const tok = BOOTSTRAP_TOKEN_RE.exec(line);
+        if (tok) {
+            findings.push(`a kubeadm bootstrap token "${tok[0].slice(0, 7)}****************" (${at})`);
+        }
+        // Comment lines are prose ("# the token: comes from SSM"), not assignments.
+        const pw = /^\s*#/.test(line) ? null : PASSWORD_KEY_RE.exec(line);
+        if (pw && !isPlaceholderValue(pw[2])) {
+            findings.push(`a plaintext value for "${pw[1]}" (${at})`);
+        }
+    });
+    return findings;
+}
+
+export const noSecretsInUserData: ResourceValidationPolicy = {
+    name: "kilonode-no-secrets-in-user-data",
+    description:
+        "User-data carries no private key, kubeadm bootstrap token or password. Report 000 pasted the join token " +
+        "into 1,000 ssh commands; in kilonode the token and PKI keys live in SSM Parameter Store (SecureString) and " +
+        `nodes fetch them at boot, user-data only holds the placeholder ${BOOTSTRAP_TOKEN_PLACEHOLDER}. User-data is ` +
+        "readable by anything that can call DescribeInstanceAttribute or reach the metadata service.",
+    enforcementLevel: "mandatory",
+    severity: "critical",
+    validateResource: (args, reportViolation) => {
+        const ud = decodeUserData(args.type, args.props);
+        if (!ud || ud.text === undefined) {
+            return;
+        }
+        const texts: [string, string][] = [[ud.source, ud.text]];
+        // write_files entries may carry their own base64/gzip encoding: scan the decoded content too.
+        const cc = parseCloudConfig(ud.text);
+        for (const wf of cc?.writeFiles ?? []) {
+            if (wf.encoding && !/^(text\/plain|plain)$/i.test(wf.encoding)) {
+                texts.push([`${ud.source} write_files ${wf.path}`, wf.content]);
+            }
+        }
+        for (const [where, text] of texts) {
+            const findings = findSecrets(text);
+            if (findings.length > 0) {
+                reportViolation(
+                    `${args.type} ${args.name}: decoded ${where} contains ${findings.join(", ")}. Expected secrets ` +
+                    `to come from SSM Parameter Store at boot (placeholder ${BOOTSTRAP_TOKEN_PLACEHOLDER}).`,
+                );
+            }
+        }
+    },
+};
+
+export const securityPolicies = [noPublicIngress, etcdMasterOnly, imdsv2Required, encryptedVolumes, noSecretsInUserData];
