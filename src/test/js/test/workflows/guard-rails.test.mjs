@@ -198,6 +198,8 @@ describe('pull-request.yml', () => {
     assert.equal(pulumi.with.command, 'preview');
     assert.equal(String(pulumi.with.diff), 'true');
     assert.equal(pulumi.with.policyPacks, 'policies');
+    assert.equal(pulumi.with.policyPackConfigs, '${{ matrix.policyConfig }}');
+    assert.match(JSON.stringify(job.strategy.matrix), /needs\.gate\.outputs\.stacks/);
     assert.equal(String(pulumi.with['comment-on-pr']), 'true');
     assert.match(String(pulumi.env?.PULUMI_CONFIG_PASSPHRASE), /secrets\.PULUMI_CONFIG_PASSPHRASE/);
     const aws = job.steps.find((s) => actionName(s) === 'aws-actions/configure-aws-credentials');
@@ -230,6 +232,8 @@ describe('main.yml', () => {
     assert.ok(ups.length >= 2, 'dev and production');
     for (const { jobId, step } of ups) {
       assert.equal(step.with.policyPacks, 'policies', jobId);
+      const expected = jobId === 'deploy-dev' ? 'policies/config/dev.json' : 'policies/config/production.json';
+      assert.equal(step.with.policyPackConfigs, expected, jobId);
     }
   });
 
@@ -316,7 +320,7 @@ describe('cost-control.yml', () => {
     const scripts = doc.jobs.apply.steps.map(runOf).join('\n');
     assert.match(scripts, /pulumi destroy --stack "\$STACK" --yes/);
     assert.match(scripts, /pulumi config set --stack "\$STACK" kilonode:workerCount 0/);
-    assert.match(scripts, /pulumi up --stack "\$STACK" --yes/);
+    assert.match(scripts, /pulumi up --stack "\$STACK" --yes[^\n]*\\\n\s*--policy-pack policies --policy-pack-config policies\/config\/dev\.json/);
     const cli = doc.jobs.apply.steps.filter((s) => actionName(s) === 'pulumi/actions');
     assert.ok(cli.every((s) => s.with?.command === undefined), 'pulumi/actions only installs the CLI here');
   });

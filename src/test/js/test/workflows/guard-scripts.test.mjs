@@ -31,6 +31,7 @@ const scheduleGuard = runOf(findStep(costControl, 'select', 'expired'));
 const applyGuard = runOf(findStep(costControl, 'apply', 'guard'));
 const gateSort = runOf(findStep(main, 'gate', 'stacks'));
 const devGuard = runOf(findStep(main, 'deploy-dev', 'guard'));
+const previewList = runOf(findStep(loadWorkflow('pull-request.yml').doc, 'gate', 'stacks'));
 
 const stacksDir = fixtureDir(STACKS);
 const oddDir = fixtureDir(ODD);
@@ -161,6 +162,25 @@ for (const yq of yqProviders()) {
 
       it('stops on a flag it cannot read', () => {
         const r = runStep(gateSort, { cwd: oddDir, pathPrefix: yq.pathPrefix });
+        assert.notEqual(r.status, 0, explain(r));
+      });
+    });
+
+    describe('pull-request: stacks to preview (gate job)', () => {
+      it('previews production stacks with the production policy configuration', () => {
+        const r = runStep(previewList, { cwd: stacksDir, pathPrefix: yq.pathPrefix });
+        assert.equal(r.status, 0, explain(r));
+        const configs = Object.fromEntries(JSON.parse(r.outputs.json).map((e) => [e.stack, e.policyConfig]));
+        const expected = {};
+        for (const name of Object.keys(STACKS)) {
+          const stack = name.slice('Pulumi.'.length, -'.yaml'.length);
+          expected[stack] = `policies/config/${PRODUCTION_STACKS.includes(stack) ? 'production' : 'dev'}.json`;
+        }
+        assert.deepEqual(configs, expected);
+      });
+
+      it('stops on a flag it cannot read', () => {
+        const r = runStep(previewList, { cwd: oddDir, pathPrefix: yq.pathPrefix });
         assert.notEqual(r.status, 0, explain(r));
       });
     });
