@@ -2,6 +2,8 @@ package dev.kilonode.plan;
 
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.WorkerGroupSpec;
+import dev.kilonode.cost.CostEstimate;
+import dev.kilonode.cost.Pricing;
 import dev.kilonode.secrets.CaCertHash;
 import dev.kilonode.tuning.ClusterSize;
 import dev.kilonode.tuning.TuningProfile;
@@ -13,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** {@code summary.json} and the short human summary: counts, validated settings, tuning, workers, warnings. */
+/** {@code summary.json} and the short human summary: counts, validated settings, tuning, workers, cost, warnings. */
 final class PlanSummary {
 
     private PlanSummary() {
@@ -29,7 +31,15 @@ final class PlanSummary {
         summary.put("settings", settings(spec));
         summary.put("tuning", TuningProfile.forCluster(ClusterSize.of(spec)));
         summary.put("workers", workers(spec));
+        Pricing pricing = Pricing.load();
+        CostEstimate cost = CostEstimate.of(spec, pricing);
+        summary.put("cost", cost.toMap());
         List<String> all = new java.util.ArrayList<>(warnings);
+        pricing.problem().ifPresent(p -> all.add("cost: " + p + "; every cost is unknown"));
+        if (cost.partial() && pricing.problem().isEmpty()) {
+            all.add("cost: no on-demand price for " + String.join(", ", cost.missingPrices()) + " in "
+                    + Pricing.RESOURCE.substring(1) + "; the estimated total is partial");
+        }
         if (spec.tungstenFabric().usesLatestTag()) {
             all.add("kilonode:tfTag is '" + spec.tungstenFabric().tag() + "': a moving tag; pin a release for reproducible nodes");
         }
@@ -99,6 +109,7 @@ final class PlanSummary {
         out.printf("  tuning tier %d: apiserver inflight %d/%d, etcd quota %d GiB, events etcd %s%n", t.tier(),
                 t.apiServer().maxRequestsInflight(), t.apiServer().maxMutatingRequestsInflight(),
                 t.etcd().quotaBackendBytes() >> 30, spec.eventsEtcdEnabled() ? "on" : "off");
+        out.println("  " + CostEstimate.of(spec, Pricing.load()).summaryLine());
         @SuppressWarnings("unchecked")
         List<String> warnings = (List<String>) summary.get("warnings");
         warnings.forEach(x -> out.println("  warning: " + x));
