@@ -34,6 +34,16 @@ give_up() {
   exit 1
 }
 
+# The kubelet patch names this node's providerID (aws:///<zone>/<instance-id>): the node drainer on the
+# masters matches Terminating:Wait instances to nodes by it.
+PATCH=${KILONODE_KUBELET_PATCH:-/etc/kilonode/kubeadm/patches/kubeletconfiguration+merge.yaml}
+if [[ -f $PATCH ]] && grep -q __PROVIDER_ID__ "$PATCH"; then
+  zone=$(imds_get meta-data/placement/availability-zone) || give_up "cannot read the zone from IMDS"
+  iid=$(imds_get meta-data/instance-id) || give_up "cannot read the instance id from IMDS"
+  sed -i "s|__PROVIDER_ID__|aws:///$zone/$iid|" "$PATCH"
+  log "join: providerID aws:///$zone/$iid"
+fi
+
 log "join: waiting for https://$API_ENDPOINT/readyz (max $API_MAX attempts, backoff cap ${CAP}s)"
 retry_with_backoff "$API_MAX" "$CAP" api_ready || give_up "API not ready after $API_MAX attempts"
 log "join: API is ready"

@@ -10,6 +10,15 @@ import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.ClusterSpecReader;
 import dev.kilonode.config.ConfigSource;
 import dev.kilonode.config.ConfigValidationException;
+import dev.kilonode.config.SecretKeys;
+import dev.kilonode.config.WorkerGroupSpec;
+import dev.kilonode.backup.EtcdBackupBucket;
+import dev.kilonode.controller.TungstenFabricController;
+import dev.kilonode.master.ApiLoadBalancer;
+import dev.kilonode.master.KubernetesMaster;
+import dev.kilonode.nodegroup.NodeGroup;
+import dev.kilonode.pki.ClusterSecrets;
+import dev.kilonode.secrets.CaCertHash;
 import dev.kilonode.network.Network;
 import dev.kilonode.network.NetworkArgs;
 import dev.kilonode.network.Role;
@@ -26,6 +35,11 @@ import java.util.Map;
 public final class KilonodeStack {
 
     private KilonodeStack() {
+    }
+
+    /** "kilonode:caKey" -> "caKey" (Config instances are per namespace). */
+    private static String key(String fullKey) {
+        return fullKey.substring(fullKey.indexOf(':') + 1);
     }
 
     public static void define(Context ctx) {
@@ -45,6 +59,40 @@ public final class KilonodeStack {
         Network network = new Network("kilonode", new NetworkArgs(spec.network(), spec.availabilityZones(),
                 spec.production(), spec.eventsEtcdEnabled(), spec::tagsFor), inAws);
 
+        var kilonode = ctx.config("kilonode");
+        ClusterSecrets secrets = new ClusterSecrets("kilonode-secrets", new ClusterSecrets.Args(spec.ssmPrefix(), spec.pki(),
+                new ClusterSecrets.SecretValues(kilonode.requireSecret(key(SecretKeys.CA_KEY)),
+                        kilonode.requireSecret(key(SecretKeys.FRONT_PROXY_CA_KEY)),
+                        kilonode.requireSecret(key(SecretKeys.ETCD_CA_KEY)),
+                        kilonode.requireSecret(key(SecretKeys.SERVICE_ACCOUNT_KEY)),
+                        kilonode.requireSecret(key(SecretKeys.BOOTSTRAP_TOKEN))),
+                spec.tagsFor(null), spec.production()), inAws);
+
+        EtcdBackupBucket backups = new EtcdBackupBucket("kilonode-etcd-backups", new EtcdBackupBucket.Args(spec.stack(),
+                spec.etcd().backupRetentionDays(), spec.tagsFor("master"), spec.production()), inAws);
+
+        ApiLoadBalancer api = new ApiLoadBalancer("kilonode-api", new ApiLoadBalancer.Args(network.vpcId(),
+                network.privateSubnetIds(), network.publicSubnetIds(), network.securityGroupId(Role.API_LB),
+                !spec.network().apiAllowedCidrs().isEmpty(), !spec.network().webUiAllowedCidrs().isEmpty(),
+                tuning.apiLoadBalancerIdleTimeoutSeconds(), spec.tagsFor("api-lb")), inAws);
+
+        TungstenFabricController controllers = new TungstenFabricController("kilonode-tf-controller",
+                new TungstenFabricController.Args(spec, network.privateSubnetIds(),
+                        network.securityGroupId(Role.TF_CONTROLLER), api.webUiTargetGroupArn()), inAws);
+
+        String caCertHash = CaCertHash.of(spec.pki().caCertificate());
+        KubernetesMaster masters = new KubernetesMaster("kilonode-master", new KubernetesMaster.Args(spec, tuning,
+                network.privateSubnetIds(), network.securityGroupId(Role.MASTER), api, caCertHash,
+                backups.bucketName(), backups.bucketArn(), backups.prefix(), secrets.masterReadableArns()), inAws);
+
+        Map<String, Output<String>> groupNames = new LinkedHashMap<>();
+        for (WorkerGroupSpec group : spec.workerGroups()) {
+            NodeGroup nodes = new NodeGroup("kilonode-" + group.name(), new NodeGroup.Args(spec, group, tuning,
+                    network.privateSubnetIds(), network.securityGroupId(Role.WORKER), api.internalDnsName(), caCertHash,
+                    secrets.bootstrapTokenArn()), inAws);
+            groupNames.put(group.name(), nodes.autoScalingGroupName());
+        }
+
         ctx.export("vpcId", network.vpcId());
         ctx.export("publicSubnetIds", Output.all(network.publicSubnetIds()));
         ctx.export("privateSubnetIds", Output.all(network.privateSubnetIds()));
@@ -60,6 +108,13 @@ public final class KilonodeStack {
             }
             return out;
         }));
+        ctx.export("apiInternalEndpoint", api.internalDnsName().applyValue(h -> "https://" + h + ":6443"));
+        api.publicDnsName().ifPresent(h -> ctx.export("apiPublicEndpoint", h.applyValue(x -> "https://" + x + ":6443")));
+        ctx.export("tfControllerIps", controllers.privateIps());
+        ctx.export("masterIps", masters.privateIps());
+        ctx.export("etcdBackupBucket", backups.bucketName());
+        ctx.export("caCertHash", Output.of(caCertHash));
+        ctx.export("workerGroups", Output.all(groupNames.values()));
         ctx.export("workerCount", Output.of(spec.workerCount()));
         ctx.export("tuningTier", Output.of(tuning.tier()));
     }

@@ -19,6 +19,7 @@ public final class CloudConfig {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
             .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE));
 
     /** One file cloud-init writes before running commands. */
@@ -27,6 +28,7 @@ public final class CloudConfig {
 
     private final List<WriteFile> files = new ArrayList<>();
     private final List<List<String>> commands = new ArrayList<>();
+    private final List<List<String>> mounts = new ArrayList<>();
 
     public CloudConfig file(String path, String permissions, String content) {
         files.add(new WriteFile(path, permissions, content));
@@ -36,6 +38,15 @@ public final class CloudConfig {
     /** A command as an argument vector (cloud-init runs lists without a shell, so nothing needs quoting). */
     public CloudConfig run(String... argv) {
         commands.add(List.of(argv));
+        return this;
+    }
+
+    /** Tells cloud-init not to mount an instance-store device at /mnt (kilonode mounts the etcd SSDs itself). */
+    public CloudConfig unmount(String device) {
+        List<String> entry = new ArrayList<>();
+        entry.add(device);
+        entry.add(null);
+        mounts.add(entry);
         return this;
     }
 
@@ -53,6 +64,9 @@ public final class CloudConfig {
             entry.put("permissions", f.permissions());
             entry.put("content", f.content());
             writeFiles.add(entry);
+        }
+        if (!mounts.isEmpty()) {
+            doc.put("mounts", mounts);
         }
         doc.put("write_files", writeFiles);
         doc.put("runcmd", commands);

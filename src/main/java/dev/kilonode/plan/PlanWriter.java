@@ -29,6 +29,7 @@ public final class PlanWriter {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
             .enable(YAMLGenerator.Feature.LITERAL_BLOCK_STYLE))
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
     private static final ObjectMapper YAML_READER = new ObjectMapper(new YAMLFactory());
@@ -67,6 +68,10 @@ public final class PlanWriter {
                 continue;
             }
             String role = String.valueOf(r.tags().getOrDefault("kilonode:role", r.name()));
+            Object group = r.tags().get("kilonode:node-group");
+            if (group != null && !"worker".equals(group)) {
+                role = role + "-" + group;
+            }
             int n = seen.merge(role, 1, Integer::sum);
             String stem = n == 1 ? role : role + "-" + (n - 1);
             String text = UserData.decode(b64);

@@ -1,0 +1,82 @@
+package dev.kilonode.master;
+
+import dev.kilonode.cloudinit.CloudConfig;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.master.kubeadm.EventsEtcdManifest;
+import dev.kilonode.master.kubeadm.KubeadmConfig;
+import dev.kilonode.node.NodeBootstrap;
+import dev.kilonode.tuning.TuningProfile;
+
+import java.util.Map;
+
+/**
+ * A master's cloud-config: etcd disks, PKI from SSM, restore from the snapshot bucket, kubeadm init (master 0) or
+ * control-plane join (masters 1..2), then the backup, token-sync and node-drainer timers
+ * ({@code components/KubernetesMaster/}). Pure function of its inputs, so previews are stable.
+ */
+public final class MasterUserData {
+
+    public static final String COMPONENT = "KubernetesMaster";
+    public static final String LIFECYCLE_HOOK_NAME = "kilonode-drain";
+
+    private MasterUserData() {
+    }
+
+    public record Inputs(ClusterSpec spec, TuningProfile tuning, KubeadmConfig.Endpoints endpoints, String caCertHash,
+                         String backupBucket, String backupPrefix, int index) {
+    }
+
+    public static String render(Inputs in) {
+        ClusterSpec spec = in.spec();
+        Map<String, String> env = NodeBootstrap.commonEnv(spec, "master", in.endpoints().internal());
+        env.put("MASTER_INDEX", String.valueOf(in.index()));
+        env.put("MASTER_COUNT", String.valueOf(spec.masters().count()));
+        env.put("MASTER_IPS", String.join(",", spec.masterIps()));
+        env.put("NODE_IP", spec.masterIp(in.index()));
+        env.put("ETCD_WRITE_BARRIER", spec.etcd().writeBarrier() ? "1" : "0");
+        env.put("EVENTS_ETCD", spec.eventsEtcdEnabled() ? "1" : "0");
+        env.put("BACKUP_BUCKET", in.backupBucket());
+        env.put("BACKUP_PREFIX", in.backupPrefix());
+        env.put("BACKUP_SSE", "aws:kms");
+        env.put("LIFECYCLE_HOOK_NAME", LIFECYCLE_HOOK_NAME);
+        env.put("JOIN_MAX_ATTEMPTS", "40");
+        env.put("JOIN_MAX_BACKOFF_SECONDS", "60");
+
+        CloudConfig cc = NodeBootstrap.start(env, true)
+                // The etcd SSDs are kilonode's, not cloud-init's default /mnt.
+                .unmount("ephemeral0").unmount("ephemeral1");
+        for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-restore.sh",
+                "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh"}) {
+            NodeBootstrap.script(cc, COMPONENT, script);
+        }
+        for (String unit : new String[]{"kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
+                "kilonode-token-sync.service", "kilonode-token-sync.timer",
+                "kilonode-node-drainer.service", "kilonode-node-drainer.timer"}) {
+            NodeBootstrap.unit(cc, COMPONENT, unit);
+        }
+        // Reset the unit's default interval before setting ours (systemd adds list-valued timer settings).
+        cc.file("/etc/systemd/system/kilonode-etcd-backup.timer.d/interval.conf", "0644",
+                "[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=" + spec.etcd().backupIntervalMinutes() + "min\n");
+
+        if (in.index() == 0) {
+            cc.file(KubeadmConfig.DIR + "/init.yaml", "0600", KubeadmConfig.init(spec, in.tuning(), in.endpoints()));
+        } else {
+            cc.file(KubeadmConfig.DIR + "/join-control-plane.yaml", "0600",
+                    KubeadmConfig.joinControlPlane(spec, in.endpoints(), in.caCertHash(), in.index()));
+        }
+        KubeadmConfig.controlPlanePatches(in.tuning())
+                .forEach((file, body) -> cc.file(KubeadmConfig.PATCH_DIR + "/" + file, "0644", body));
+        if (spec.eventsEtcdEnabled()) {
+            cc.file(EventsEtcdManifest.PATH, "0600", EventsEtcdManifest.render(spec, in.tuning(), in.index()));
+        }
+        cc.run("/opt/kilonode/install-kubernetes.sh")
+                .run("/opt/kilonode/prepare-etcd-disks.sh")
+                .run("/opt/kilonode/fetch-pki.sh")
+                .run("/opt/kilonode/etcd-restore.sh")
+                .run("/opt/kilonode/kubeadm-bootstrap.sh")
+                .run("systemctl", "daemon-reload")
+                .run("systemctl", "enable", "--now", "kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
+                        "kilonode-node-drainer.timer");
+        return cc.render();
+    }
+}

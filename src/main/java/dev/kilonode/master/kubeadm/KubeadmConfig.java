@@ -1,0 +1,213 @@
+package dev.kilonode.master.kubeadm;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.config.InstanceType;
+import dev.kilonode.config.WorkerGroupSpec;
+import dev.kilonode.tuning.TuningProfile;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import static dev.kilonode.master.kubeadm.KubeadmTypes.*;
+
+/**
+ * Renders every kubeadm file a node receives from typed objects: the first master's init configuration (with the
+ * tuning profile's flags), the other masters' and the workers' join configurations, the kubelet patches (report 003's
+ * reservations per instance type) and the Guaranteed-QoS patches for the static control-plane pods.
+ */
+public final class KubeadmConfig {
+
+    public static final String DIR = "/etc/kilonode/kubeadm";
+    public static final String PATCH_DIR = DIR + "/patches";
+    /** Substituted on the node from SSM at boot (components/NodeGroup/join-cluster.sh); never rendered. */
+    public static final String TOKEN_PLACEHOLDER = "__BOOTSTRAP_TOKEN__";
+    /** Substituted on the worker from IMDS: {@code aws:///<zone>/<instance-id>}, which the node drainer matches. */
+    public static final String PROVIDER_ID_PLACEHOLDER = "__PROVIDER_ID__";
+    public static final String CRI_SOCKET = "unix:///run/containerd/containerd.sock";
+    public static final String ETCD_DATA_DIR = "/var/lib/etcd";
+    public static final String EVENTS_ETCD_DATA_DIR = "/var/lib/etcd-events";
+    public static final int EVENTS_ETCD_CLIENT_PORT = 2382;
+    public static final int EVENTS_ETCD_PEER_PORT = 2383;
+    public static final String NODE_GROUP_LABEL = "kilonode.dev/node-group";
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
+
+    private KubeadmConfig() {
+    }
+
+    /** The endpoints a master is reachable at: nodes use the internal one; certificates also name the public one. */
+    public record Endpoints(String internalHost, String publicHost) {
+        public String internal() {
+            return internalHost + ":6443";
+        }
+    }
+
+    // ---------------------------------------------------------------- the first master
+
+    public static String init(ClusterSpec spec, TuningProfile t, Endpoints endpoints) {
+        KubeadmApi api = KubeadmApi.forMinor(spec.kubernetesMinorNumber());
+        String ip = spec.masterIp(0);
+        var init = new InitConfiguration(api.apiVersion, "InitConfiguration", new LocalApiEndpoint(ip, 6443),
+                masterRegistration(api, ip), new Patches(PATCH_DIR));
+        return documents(init, cluster(spec, t, endpoints, api), clusterKubelet(spec, t),
+                new KubeProxyConfiguration("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration", "iptables"));
+    }
+
+    static ClusterConfiguration cluster(ClusterSpec spec, TuningProfile t, Endpoints endpoints, KubeadmApi api) {
+        Map<String, String> apiServer = new LinkedHashMap<>();
+        apiServer.put("max-requests-inflight", String.valueOf(t.apiServer().maxRequestsInflight()));
+        apiServer.put("max-mutating-requests-inflight", String.valueOf(t.apiServer().maxMutatingRequestsInflight()));
+        if (t.apiServer().goawayChance() != null) {
+            apiServer.put("goaway-chance", t.apiServer().goawayChance());
+        }
+        if (spec.eventsEtcdEnabled()) {
+            // Report 001: events were the heaviest range queries; they get their own etcd.
+            apiServer.put("etcd-servers-overrides", "/events#" + spec.masterIps().stream()
+                    .map(ip -> "https://" + ip + ":" + EVENTS_ETCD_CLIENT_PORT).collect(Collectors.joining(";")));
+        }
+        Map<String, String> cm = new LinkedHashMap<>();
+        var c = t.controllerManager();
+        cm.put("kube-api-qps", String.valueOf(c.kubeApiQps()));
+        cm.put("kube-api-burst", String.valueOf(c.kubeApiBurst()));
+        cm.put("concurrent-deployment-syncs", String.valueOf(c.concurrentDeploymentSyncs()));
+        cm.put("concurrent-replicaset-syncs", String.valueOf(c.concurrentReplicasetSyncs()));
+        cm.put("concurrent-endpoint-syncs", String.valueOf(c.concurrentEndpointSyncs()));
+        cm.put("concurrent-service-endpoint-syncs", String.valueOf(c.concurrentServiceEndpointSyncs()));
+        cm.put("concurrent-gc-syncs", String.valueOf(c.concurrentGcSyncs()));
+        cm.put("concurrent-namespace-syncs", String.valueOf(c.concurrentNamespaceSyncs()));
+        // Tungsten Fabric allocates pod addresses itself; the controller manager must not carve node CIDRs.
+        cm.put("allocate-node-cidrs", "false");
+        Map<String, String> scheduler = new LinkedHashMap<>();
+        scheduler.put("kube-api-qps", String.valueOf(t.scheduler().kubeApiQps()));
+        scheduler.put("kube-api-burst", String.valueOf(t.scheduler().kubeApiBurst()));
+        Map<String, String> etcd = etcdFlags(t);
+        List<String> sans = new ArrayList<>();
+        sans.add(endpoints.internalHost());
+        if (endpoints.publicHost() != null) {
+            sans.add(endpoints.publicHost());
+        }
+        sans.addAll(spec.masterIps());
+        return new ClusterConfiguration(api.apiVersion, "ClusterConfiguration", "v" + spec.kubernetesVersion(),
+                "kilonode-" + spec.stack(), endpoints.internal(),
+                new Networking(spec.network().podCidr().toString(), spec.network().serviceCidr().toString(), "cluster.local"),
+                new ApiServer(api.args(apiServer), sans),
+                new ControlPlaneComponent(api.args(cm)),
+                new ControlPlaneComponent(api.args(scheduler)),
+                new Etcd(new LocalEtcd(ETCD_DATA_DIR, api.args(etcd))),
+                "/etc/kubernetes/pki");
+    }
+
+    /** etcd flags shared by the main and the events etcd. */
+    public static Map<String, String> etcdFlags(TuningProfile t) {
+        Map<String, String> etcd = new LinkedHashMap<>();
+        etcd.put("quota-backend-bytes", String.valueOf(t.etcd().quotaBackendBytes()));
+        etcd.put("heartbeat-interval", String.valueOf(t.etcd().heartbeatIntervalMs()));
+        etcd.put("election-timeout", String.valueOf(t.etcd().electionTimeoutMs()));
+        return etcd;
+    }
+
+    /** The cluster-wide kubelet configuration; sized for the masters (workers patch their own sizes). */
+    static KubeletConfiguration clusterKubelet(ClusterSpec spec, TuningProfile t) {
+        return kubelet(t.kubelet().get(spec.masters().instanceType().name()), null);
+    }
+
+    static KubeletConfiguration kubelet(TuningProfile.KubeletReservation r, String providerId) {
+        Map<String, String> kube = new LinkedHashMap<>();
+        kube.put("cpu", r.kubeReservedCpu());
+        kube.put("memory", r.kubeReservedMemory());
+        kube.put("ephemeral-storage", r.reservedEphemeralStorage());
+        Map<String, String> system = new LinkedHashMap<>();
+        system.put("cpu", r.systemReservedCpu());
+        system.put("memory", r.systemReservedMemory());
+        system.put("ephemeral-storage", r.reservedEphemeralStorage());
+        Map<String, String> eviction = new LinkedHashMap<>();
+        eviction.put("memory.available", r.evictionMemoryAvailable());
+        eviction.put("nodefs.available", r.evictionNodefsAvailable());
+        eviction.put("imagefs.available", r.evictionImagefsAvailable());
+        return new KubeletConfiguration("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration", "systemd",
+                kube, system, eviction, r.maxPods(), providerId, false);
+    }
+
+    private static NodeRegistration masterRegistration(KubeadmApi api, String ip) {
+        Map<String, String> kubelet = new LinkedHashMap<>();
+        kubelet.put("node-ip", ip);
+        // The events etcd manifest is placed in /etc/kubernetes/manifests before kubeadm runs.
+        return new NodeRegistration(CRI_SOCKET, api.args(kubelet), List.of("DirAvailable--etc-kubernetes-manifests"));
+    }
+
+    // ---------------------------------------------------------------- masters 1..2
+
+    public static String joinControlPlane(ClusterSpec spec, Endpoints endpoints, String caCertHash, int index) {
+        KubeadmApi api = KubeadmApi.forMinor(spec.kubernetesMinorNumber());
+        String ip = spec.masterIp(index);
+        // The shared certificates are placed from SSM before the join (manual certificate distribution), so no
+        // certificateKey / kubeadm-certs Secret with its two-hour expiry is involved.
+        var join = new JoinConfiguration(api.apiVersion, "JoinConfiguration",
+                new Discovery(new BootstrapTokenDiscovery(endpoints.internal(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
+                masterRegistration(api, ip), new JoinControlPlane(new LocalApiEndpoint(ip, 6443)), new Patches(PATCH_DIR));
+        return documents(join);
+    }
+
+    // ---------------------------------------------------------------- workers
+
+    public static String joinWorker(ClusterSpec spec, WorkerGroupSpec group, Endpoints endpoints, String caCertHash) {
+        KubeadmApi api = KubeadmApi.forMinor(spec.kubernetesMinorNumber());
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put(NODE_GROUP_LABEL, group.name());
+        labels.putAll(group.labels());
+        Map<String, String> kubelet = new LinkedHashMap<>();
+        kubelet.put("node-labels", labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(",")));
+        var join = new JoinConfiguration(api.apiVersion, "JoinConfiguration",
+                new Discovery(new BootstrapTokenDiscovery(endpoints.internal(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
+                new NodeRegistration(CRI_SOCKET, api.args(kubelet), null), null, new Patches(PATCH_DIR));
+        return documents(join);
+    }
+
+    /** The worker's kubelet patch: reservations and max pods for its instance type (report 003). */
+    public static String workerKubeletPatch(TuningProfile t, InstanceType type) {
+        return documents(kubelet(t.kubelet().get(type.name()), PROVIDER_ID_PLACEHOLDER));
+    }
+
+    // ---------------------------------------------------------------- static pod patches
+
+    /** Strategic-merge patches giving each control-plane static pod requests = limits (Guaranteed QoS, report 003). */
+    public static Map<String, String> controlPlanePatches(TuningProfile t) {
+        Map<String, String> files = new LinkedHashMap<>();
+        t.controlPlaneResources().byComponent().forEach((component, res) -> {
+            Map<String, String> amount = new LinkedHashMap<>();
+            amount.put("cpu", res.cpu());
+            amount.put("memory", res.memory());
+            Map<String, Object> container = new LinkedHashMap<>();
+            container.put("name", component);
+            container.put("resources", Map.of("requests", amount, "limits", amount));
+            files.put(component + "+strategic.yaml", documents(Map.of("spec", Map.of("containers", List.of(container)))));
+        });
+        return files;
+    }
+
+    static String documents(Object... docs) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < docs.length; i++) {
+            if (i > 0) {
+                out.append("---\n");
+            }
+            try {
+                out.append(YAML.writeValueAsString(docs[i]));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,81 @@
+package dev.kilonode.master.kubeadm;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The subset of kubeadm's configuration types kilonode sets, as records (field names are kubeadm's).
+ * References: kubeadm Configuration (v1beta3) and (v1beta4), kubelet Configuration (v1beta1),
+ * kube-proxy Configuration (v1alpha1) on kubernetes.io/docs/reference/config-api/.
+ */
+public final class KubeadmTypes {
+
+    private KubeadmTypes() {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record InitConfiguration(String apiVersion, String kind, LocalApiEndpoint localAPIEndpoint,
+                                    NodeRegistration nodeRegistration, Patches patches) {
+    }
+
+    public record LocalApiEndpoint(String advertiseAddress, int bindPort) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record NodeRegistration(String criSocket, Object kubeletExtraArgs, List<String> ignorePreflightErrors) {
+    }
+
+    public record Patches(String directory) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ClusterConfiguration(String apiVersion, String kind, String kubernetesVersion, String clusterName,
+                                       String controlPlaneEndpoint, Networking networking, ApiServer apiServer,
+                                       ControlPlaneComponent controllerManager, ControlPlaneComponent scheduler,
+                                       Etcd etcd, String certificatesDir) {
+    }
+
+    public record Networking(String podSubnet, String serviceSubnet, String dnsDomain) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ApiServer(Object extraArgs, List<String> certSANs) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ControlPlaneComponent(Object extraArgs) {
+    }
+
+    public record Etcd(LocalEtcd local) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LocalEtcd(String dataDir, Object extraArgs) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record JoinConfiguration(String apiVersion, String kind, Discovery discovery,
+                                    NodeRegistration nodeRegistration, JoinControlPlane controlPlane, Patches patches) {
+    }
+
+    public record Discovery(BootstrapTokenDiscovery bootstrapToken) {
+    }
+
+    public record BootstrapTokenDiscovery(String apiServerEndpoint, String token, List<String> caCertHashes) {
+    }
+
+    public record JoinControlPlane(LocalApiEndpoint localAPIEndpoint) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record KubeletConfiguration(String apiVersion, String kind, String cgroupDriver,
+                                       Map<String, String> kubeReserved, Map<String, String> systemReserved,
+                                       Map<String, String> evictionHard, Integer maxPods, String providerID,
+                                       Boolean serializeImagePulls) {
+    }
+
+    public record KubeProxyConfiguration(String apiVersion, String kind, String mode) {
+    }
+}

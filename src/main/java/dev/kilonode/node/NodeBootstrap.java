@@ -1,0 +1,59 @@
+package dev.kilonode.node;
+
+import dev.kilonode.cloudinit.CloudConfig;
+import dev.kilonode.cloudinit.ComponentFiles;
+import dev.kilonode.cloudinit.EnvFile;
+import dev.kilonode.config.ClusterSpec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What every Kubernetes node (master or worker) gets first: the env file, the shared shell library and the
+ * installer of containerd and the pinned kubelet/kubeadm/kubectl ({@code components/KubernetesNode/}).
+ * Scripts are installed flat into {@value #SCRIPT_DIR}.
+ */
+public final class NodeBootstrap {
+
+    public static final String SCRIPT_DIR = "/opt/kilonode";
+    public static final String COMPONENT = "KubernetesNode";
+
+    private NodeBootstrap() {
+    }
+
+    /** The env entries every node has. */
+    public static Map<String, String> commonEnv(ClusterSpec spec, String role, String apiEndpoint) {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("KILONODE_STACK", spec.stack());
+        env.put("KILONODE_REGION", spec.region());
+        env.put("KILONODE_ROLE", role);
+        env.put("SSM_PREFIX", spec.ssmPrefix());
+        env.put("KUBERNETES_VERSION", spec.kubernetesVersion());
+        env.put("KUBERNETES_MINOR", spec.kubernetesMinor());
+        if (apiEndpoint != null) {
+            env.put("API_ENDPOINT", apiEndpoint);
+        }
+        return env;
+    }
+
+    /** Starts a node's cloud-config: env file, lib.sh and (for Kubernetes nodes) the Kubernetes installer. */
+    public static CloudConfig start(Map<String, String> env, boolean kubernetesNode) {
+        CloudConfig cc = new CloudConfig()
+                .file(EnvFile.PATH, "0644", EnvFile.render(env))
+                .file(SCRIPT_DIR + "/lib.sh", "0755", ComponentFiles.read(COMPONENT, "lib.sh"));
+        if (kubernetesNode) {
+            cc.file(SCRIPT_DIR + "/install-kubernetes.sh", "0755", ComponentFiles.read(COMPONENT, "install-kubernetes.sh"));
+        }
+        return cc;
+    }
+
+    /** Adds a component's script to /opt/kilonode. */
+    public static CloudConfig script(CloudConfig cc, String component, String file) {
+        return cc.file(SCRIPT_DIR + "/" + file, "0755", ComponentFiles.read(component, file));
+    }
+
+    /** Adds a component's systemd unit. */
+    public static CloudConfig unit(CloudConfig cc, String component, String file) {
+        return cc.file("/etc/systemd/system/" + file, "0644", ComponentFiles.read(component, file));
+    }
+}

@@ -1,0 +1,152 @@
+package dev.kilonode.nodegroup;
+
+import com.pulumi.aws.autoscaling.Group;
+import com.pulumi.aws.autoscaling.GroupArgs;
+import com.pulumi.aws.autoscaling.inputs.GroupInitialLifecycleHookArgs;
+import com.pulumi.aws.autoscaling.inputs.GroupInstanceRefreshArgs;
+import com.pulumi.aws.autoscaling.inputs.GroupInstanceRefreshPreferencesArgs;
+import com.pulumi.aws.autoscaling.inputs.GroupLaunchTemplateArgs;
+import com.pulumi.aws.autoscaling.inputs.GroupTagArgs;
+import com.pulumi.aws.ec2.LaunchTemplate;
+import com.pulumi.aws.ec2.LaunchTemplateArgs;
+import com.pulumi.aws.ec2.inputs.LaunchTemplateBlockDeviceMappingArgs;
+import com.pulumi.aws.ec2.inputs.LaunchTemplateBlockDeviceMappingEbsArgs;
+import com.pulumi.aws.ec2.inputs.LaunchTemplateIamInstanceProfileArgs;
+import com.pulumi.aws.ec2.inputs.LaunchTemplateMetadataOptionsArgs;
+import com.pulumi.aws.ec2.inputs.LaunchTemplateTagSpecificationArgs;
+import com.pulumi.core.Output;
+import com.pulumi.resources.ComponentResource;
+import com.pulumi.resources.ComponentResourceOptions;
+import com.pulumi.resources.CustomResourceOptions;
+import dev.kilonode.cloudinit.UserData;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.config.WorkerGroupSpec;
+import dev.kilonode.iam.NodeIdentity;
+import dev.kilonode.master.MasterUserData;
+import dev.kilonode.master.kubeadm.KubeadmConfig;
+import dev.kilonode.tuning.TuningProfile;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One group of workers: a launch template and an Auto Scaling group across every zone's private subnet, with its
+ * own least-privilege role. Any number of workers (0 to 5,000) is the same six resources, so `pulumi up` and the
+ * offline plan take as long for 1,000 workers as for 3.
+ *
+ * <p>Living with 1,000 instances:
+ * <ul>
+ * <li>{@code waitForCapacityTimeout = "0"}: `pulumi up` does not wait for instances to be InService. Launching 1,000
+ *     takes many minutes, and a zone short of m3.medium capacity must not fail or hang the update; the group keeps
+ *     launching on its own and nodes register with the API when they join.</li>
+ * <li>EC2 health checks replace dead instances; a worker whose join keeps failing marks itself Unhealthy.</li>
+ * <li>A launch-template change rolls out by instance refresh, {@value #MIN_HEALTHY_PERCENT} % kept healthy (batches
+ *     of 100 at 1,000 workers); masters and controllers are separate resources and never replaced by it.</li>
+ * <li>Scale-in drains first: a termination lifecycle hook holds the instance in Terminating:Wait while the node
+ *     drainer on master 0 (components/KubernetesMaster/node-drainer.sh) drains and deletes the node, then continues.</li>
+ * </ul>
+ */
+public class NodeGroup extends ComponentResource {
+
+    public static final String TYPE = "kilonode:nodegroup:NodeGroup";
+    public static final String NODE_GROUP_TAG = "kilonode:node-group";
+    static final int MIN_HEALTHY_PERCENT = 90;
+    static final int DRAIN_HEARTBEAT_SECONDS = 600;
+
+    public record Args(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning,
+                       List<Output<String>> privateSubnetIds, Output<String> securityGroupId,
+                       Output<String> apiInternalHost, String caCertHash, Output<String> bootstrapTokenArn) {
+    }
+
+    private final Group group;
+
+    public NodeGroup(String name, Args args, ComponentResourceOptions options) {
+        super(TYPE, name, options);
+        ClusterSpec spec = args.spec();
+        WorkerGroupSpec g = args.group();
+        String asgName = asgName(spec, g);
+        Map<String, String> tags = new LinkedHashMap<>(spec.tagsFor("worker"));
+        tags.put(NODE_GROUP_TAG, g.name());
+
+        NodeIdentity identity = new NodeIdentity(name, List.of(
+                new NodeIdentity.Statement("ReadBootstrapToken", List.of("ssm:GetParameter"), List.of(args.bootstrapTokenArn())),
+                new NodeIdentity.Statement("ReportOwnHealth", List.of("autoscaling:SetInstanceHealth"), List.of(Output.of(
+                        "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + asgName)))),
+                tags, this);
+        var child = CustomResourceOptions.builder().parent(this).build();
+
+        Output<String> userData = args.apiInternalHost().applyValue(host -> UserData.encode(WorkerUserData.render(
+                spec, g, args.tuning(), new KubeadmConfig.Endpoints(host, null), args.caCertHash())));
+        Map<String, String> instanceTags = new LinkedHashMap<>(tags);
+        instanceTags.put("Name", asgName);
+        var lt = LaunchTemplateArgs.builder()
+                .namePrefix(asgName + "-")
+                .description("kilonode " + spec.stack() + " worker group " + g.name())
+                .imageId(spec.amiId())
+                .instanceType(g.instanceType().name())
+                .userData(userData)
+                .vpcSecurityGroupIds(Output.all(List.of(args.securityGroupId())))
+                .iamInstanceProfile(LaunchTemplateIamInstanceProfileArgs.builder().arn(identity.profileArn()).build())
+                // IMDSv2 only, hop limit 1: pods (one hop further through the vRouter) cannot reach the role's credentials.
+                .metadataOptions(LaunchTemplateMetadataOptionsArgs.builder()
+                        .httpEndpoint("enabled").httpTokens("required").httpPutResponseHopLimit(1).build())
+                .blockDeviceMappings(LaunchTemplateBlockDeviceMappingArgs.builder()
+                        .deviceName("/dev/sda1")
+                        .ebs(LaunchTemplateBlockDeviceMappingEbsArgs.builder()
+                                .encrypted("true").volumeType("gp3").volumeSize(g.rootVolumeGb())
+                                .deleteOnTermination("true").build())
+                        .build())
+                .tagSpecifications(
+                        LaunchTemplateTagSpecificationArgs.builder().resourceType("instance").tags(instanceTags).build(),
+                        LaunchTemplateTagSpecificationArgs.builder().resourceType("volume").tags(tags).build())
+                .updateDefaultVersion(true)
+                .tags(tags);
+        spec.sshKeyName().ifPresent(lt::keyName);
+        LaunchTemplate template = new LaunchTemplate(name, lt.build(), child);
+
+        int desired = spec.desiredCount(g);
+        List<GroupTagArgs> asgTags = new ArrayList<>();
+        instanceTags.forEach((k, v) -> asgTags.add(GroupTagArgs.builder().key(k).value(v).propagateAtLaunch(false).build()));
+        this.group = new Group(name, GroupArgs.builder()
+                .name(asgName)
+                .vpcZoneIdentifiers(Output.all(args.privateSubnetIds()))
+                .minSize(desired)
+                .maxSize(desired)
+                .desiredCapacity(desired)
+                .launchTemplate(GroupLaunchTemplateArgs.builder()
+                        .id(template.id())
+                        .version(template.latestVersion().applyValue(String::valueOf))
+                        .build())
+                .healthCheckType("EC2")
+                .healthCheckGracePeriod(900)
+                .waitForCapacityTimeout("0")
+                .instanceRefresh(GroupInstanceRefreshArgs.builder()
+                        .strategy("Rolling")
+                        .preferences(GroupInstanceRefreshPreferencesArgs.builder()
+                                .minHealthyPercentage(MIN_HEALTHY_PERCENT)
+                                .instanceWarmup("300")
+                                .skipMatching(true)
+                                .build())
+                        .build())
+                .initialLifecycleHooks(GroupInitialLifecycleHookArgs.builder()
+                        .name(MasterUserData.LIFECYCLE_HOOK_NAME)
+                        .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING")
+                        .heartbeatTimeout(DRAIN_HEARTBEAT_SECONDS)
+                        .defaultResult("CONTINUE")
+                        .build())
+                .tags(asgTags)
+                .build(), child);
+        registerOutputs(Map.of("autoScalingGroupName", group.name()));
+    }
+
+    /** Predictable, so IAM statements can name the group before it exists. */
+    public static String asgName(ClusterSpec spec, WorkerGroupSpec group) {
+        return "kilonode-" + spec.stack() + "-" + group.name();
+    }
+
+    public Output<String> autoScalingGroupName() {
+        return group.name();
+    }
+}
