@@ -5,6 +5,9 @@ import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.ClusterSpecReader;
 import dev.kilonode.config.ConfigSource;
 import dev.kilonode.config.ConfigValidationException;
+import dev.kilonode.plan.diff.DiffReport;
+import dev.kilonode.plan.diff.PlanDiff;
+import dev.kilonode.plan.diff.PlanSnapshot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,8 +25,10 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code kilonode plan --stack <name>}: runs the real stack program offline under the SDK's mock engine with that
- * stack's settings and writes what it would create. Exit codes: 0 planned, 2 invalid configuration (nothing written),
- * 1 anything else.
+ * stack's settings and writes what it would create. With {@code --diff DIR} it then prints what changed against the
+ * earlier plan in DIR (resources, inputs, rendered user-data/kubeadm/manifests as unified diffs, estimated cost),
+ * as text or, with {@code --format markdown}, as a pull-request comment. Exit codes: 0 planned (with or without
+ * differences), 2 invalid configuration or an invalid {@code --diff} directory (nothing written), 1 anything else.
  */
 @Command(name = "plan", mixinStandardHelpOptions = true,
         description = "Plan a stack offline (no Pulumi CLI, cloud account or network) and write its resources.")
@@ -41,8 +46,23 @@ public final class PlanCommand implements Callable<Integer> {
     @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
     Path projectDir;
 
+    @Option(names = "--diff", paramLabel = "DIR",
+            description = "after writing the plan, print what changed against the earlier plan written to DIR")
+    Path diff;
+
+    @Option(names = "--format", paramLabel = "FORMAT",
+            description = "how --diff prints: ${COMPLETION-CANDIDATES} (markdown: a pull-request comment; default text)")
+    DiffReport.Format format;
+
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
+
+    /** Where the command prints (tests capture it; picocli builds the command with System.out/err). */
+    public PlanCommand output(PrintStream out, PrintStream err) {
+        this.stdout = out;
+        this.stderr = err;
+        return this;
+    }
 
     @Override
     public Integer call() {
@@ -51,8 +71,40 @@ public final class PlanCommand implements Callable<Integer> {
             stderr.println("kilonode plan: no stack file " + file + " (create it with `pulumi stack init " + stack + "`)");
             return 2;
         }
+        if (format != null && diff == null) {
+            stderr.println("kilonode plan: --format applies to --diff; add --diff <dir of an earlier plan>");
+            return 2;
+        }
+        // Read the earlier plan first: it must be valid before anything is written, and --out may be the same dir.
+        PlanSnapshot before = null;
+        if (diff != null) {
+            try {
+                before = PlanSnapshot.read(diff);
+            } catch (PlanSnapshot.NotAPlanException e) {
+                stderr.println("kilonode plan: --diff " + e.getMessage());
+                return 2;
+            }
+        }
         try {
-            return plan(file);
+            Path dir = out != null ? out : Path.of("target", "plan", stack);
+            int code = plan(file, dir);
+            if (code != 0 || before == null) {
+                return code;
+            }
+            PlanSnapshot after;
+            try {
+                after = PlanSnapshot.read(dir);
+            } catch (PlanSnapshot.NotAPlanException e) {
+                stderr.println("kilonode plan: cannot read the plan just written: " + e.getMessage());
+                return 1;
+            }
+            PlanDiff d = PlanDiff.between(before, after);
+            if (format != DiffReport.Format.markdown) {
+                stdout.println();
+            }
+            stdout.print(DiffReport.render(d, format == null ? DiffReport.Format.text : format));
+            stdout.flush();
+            return 0;
         } catch (ConfigValidationException e) {
             stderr.println("kilonode plan: " + file + ": " + e.getMessage());
             return 2;
@@ -62,7 +114,7 @@ public final class PlanCommand implements Callable<Integer> {
         }
     }
 
-    private int plan(Path file) throws IOException {
+    private int plan(Path file, Path dir) throws IOException {
         StackFile stackFile = StackFile.read(file);
         Map<String, String> config = new TreeMap<>(stackFile.config());
         Set<String> secretKeys = new LinkedHashSet<>(stackFile.secretKeys());
@@ -84,9 +136,10 @@ public final class PlanCommand implements Callable<Integer> {
                     + "target/kilonode.jar secrets init --stack " + stack + "` before `pulumi up`)");
         }
         Map<String, Object> summary = PlanSummary.of(spec, result.resources(), warnings);
-        Path dir = out != null ? out : Path.of("target", "plan", stack);
         PlanWriter.write(dir, result.resources(), summary);
-        PlanSummary.print(stdout, spec, result.resources(), summary, dir, (System.nanoTime() - started) / 1_000_000);
+        // A Markdown diff is a pull-request comment on stdout: the plain summary goes to stderr then.
+        PrintStream summaryOut = format == DiffReport.Format.markdown ? stderr : stdout;
+        PlanSummary.print(summaryOut, spec, result.resources(), summary, dir, (System.nanoTime() - started) / 1_000_000);
         return 0;
     }
 }
