@@ -1,0 +1,29 @@
+package dev.kilonode.cni;
+
+import com.pulumi.core.Output;
+import dev.kilonode.config.ClusterSpec;
+
+import java.util.List;
+
+/**
+ * What the CNI needs from the cluster: the TF controllers' fixed private addresses (known before anything exists),
+ * the API endpoint, the overlay ranges and the images.
+ *
+ * @param apiServerUrl {@code https://host:port} of the cluster's API endpoint (the load balancer the nodes use)
+ */
+public record ContrailCniArgs(String clusterName, List<String> controllerIps, Output<String> apiServerUrl,
+                              String podCidr, String serviceCidr, ContrailImages images) {
+
+    public ContrailCniArgs {
+        if (controllerIps.isEmpty()) {
+            throw new IllegalArgumentException("the CNI needs at least one Tungsten Fabric controller address");
+        }
+        controllerIps = List.copyOf(controllerIps);
+    }
+
+    public static ContrailCniArgs of(ClusterSpec spec, Output<String> apiServerUrl) {
+        return new ContrailCniArgs("kilonode-" + spec.stack(), spec.controllerIps(), apiServerUrl,
+                spec.network().podCidr().toString(), spec.network().serviceCidr().toString(),
+                ContrailImages.of(spec.tungstenFabric()));
+    }
+}
