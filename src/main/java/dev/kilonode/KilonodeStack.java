@@ -57,7 +57,7 @@ public final class KilonodeStack {
         var inAws = ComponentResourceOptions.builder().providers(aws).build();
 
         Network network = new Network("kilonode", new NetworkArgs(spec.network(), spec.availabilityZones(),
-                spec.production(), spec.eventsEtcdEnabled(), spec::tagsFor), inAws);
+                spec.production(), spec::tagsFor), inAws);
 
         var kilonode = ctx.config("kilonode");
         ClusterSecrets secrets = new ClusterSecrets("kilonode-secrets", new ClusterSecrets.Args(spec.ssmPrefix(), spec.pki(),

@@ -41,12 +41,12 @@ public final class CloudConfig {
         return this;
     }
 
-    /** Tells cloud-init not to mount an instance-store device at /mnt (kilonode mounts the etcd SSDs itself). */
+    /**
+     * Tells cloud-init not to mount an instance-store device at /mnt (kilonode mounts the etcd SSDs itself).
+     * cloud-init's mounts module: "to remove a previously listed mount, list only the fs_spec".
+     */
     public CloudConfig unmount(String device) {
-        List<String> entry = new ArrayList<>();
-        entry.add(device);
-        entry.add(null);
-        mounts.add(entry);
+        mounts.add(List.of(device));
         return this;
     }
 

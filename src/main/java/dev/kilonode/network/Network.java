@@ -130,7 +130,7 @@ public class Network extends ComponentResource {
                     .tags(args.tagsForRole().apply(role.tag()))
                     .build(), child);
         }
-        for (IngressRule rule : SecurityRules.forNetwork(net, args.eventsEtcd())) {
+        for (IngressRule rule : SecurityRules.forNetwork(net)) {
             registerIngress(name, rule, args, child);
         }
 

@@ -12,6 +12,6 @@ import java.util.function.Function;
  * @param natPerZone one NAT gateway per zone (production: a zone outage keeps the others' egress) or one shared (cheaper)
  * @param tagsForRole tags for a resource of a role (null role: shared network resources)
  */
-public record NetworkArgs(NetworkSpec network, List<String> availabilityZones, boolean natPerZone, boolean eventsEtcd,
+public record NetworkArgs(NetworkSpec network, List<String> availabilityZones, boolean natPerZone,
                           Function<String, Map<String, String>> tagsForRole) {
 }

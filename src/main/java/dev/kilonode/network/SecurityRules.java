@@ -27,7 +27,7 @@ public final class SecurityRules {
     private SecurityRules() {
     }
 
-    public static List<IngressRule> forNetwork(NetworkSpec network, boolean eventsEtcd) {
+    public static List<IngressRule> forNetwork(NetworkSpec network) {
         List<IngressRule> rules = new ArrayList<>();
         String vpc = network.vpcCidr().toString();
 
@@ -46,9 +46,8 @@ public final class SecurityRules {
         rules.add(fromRole(MASTER, "tcp", 6443, 6443, MASTER, "Kubernetes API between masters"));
         rules.add(fromRole(MASTER, "tcp", 6443, 6443, WORKER, "Kubernetes API direct from workers"));
         rules.add(fromRole(MASTER, "tcp", 2379, 2380, MASTER, "etcd client and peer, masters only"));
-        if (eventsEtcd) {
-            rules.add(fromRole(MASTER, "tcp", 2382, 2383, MASTER, "events etcd client and peer, masters only (report 001)"));
-        }
+        // Always present (masters only), so the resource count does not change when the events etcd turns on.
+        rules.add(fromRole(MASTER, "tcp", 2382, 2383, MASTER, "events etcd client and peer, masters only (report 001)"));
         rules.add(fromRole(MASTER, "tcp", 10250, 10250, MASTER, "kubelet API from the API servers"));
 
         // Workers.

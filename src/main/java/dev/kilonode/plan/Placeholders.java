@@ -17,13 +17,13 @@ import java.util.Set;
  * the public certificates are a placeholder CA shipped with kilonode (its key was thrown away) and the secrets are
  * {@value ClusterSpecReader#PLACEHOLDER_SECRET}. The plan says so in its warnings; {@code pulumi up} refuses such a stack.
  */
-final class Placeholders {
+public final class Placeholders {
 
     private Placeholders() {
     }
 
     /** Fills what is missing; returns the keys it filled. */
-    static List<String> fill(Map<String, String> config, Set<String> secretKeys) {
+    public static List<String> fill(Map<String, String> config, Set<String> secretKeys) {
         List<String> filled = new ArrayList<>();
         for (String key : SecretKeys.PUBLIC) {
             if (!config.containsKey(key)) {

@@ -42,7 +42,7 @@ public final class PlanEngine {
         Mocks recording = new Mocks() {
             @Override
             public CompletableFuture<ResourceResult> newResourceAsync(ResourceArgs args) {
-                inputs.put(key(args.type, args.name), args.inputs);
+                inputs.put(key(args.type, args.name), normalize(args.inputs));
                 return cloud.newResourceAsync(args);
             }
 
@@ -91,6 +91,27 @@ public final class PlanEngine {
         List<String> errors = new ArrayList<>(result.errors());
         result.exceptions().forEach(e -> errors.add(String.valueOf(e.getMessage())));
         return new Result(List.copyOf(resources), List.copyOf(errors), result.exitCode());
+    }
+
+    /**
+     * The engine's wire format (protobuf Struct) carries every number as a double; integral ones are shown as the
+     * integers the program set (1000, not 1000.0).
+     */
+    @SuppressWarnings("unchecked")
+    static <T> T normalize(T value) {
+        if (value instanceof Double d && d == Math.rint(d) && !d.isInfinite() && Math.abs(d) < (1L << 53)) {
+            long l = d.longValue();
+            return (T) (l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE ? (Object) (int) l : (Object) l);
+        }
+        if (value instanceof Map<?, ?> m) {
+            Map<String, Object> out = new java.util.TreeMap<>();
+            m.forEach((k, v) -> out.put(String.valueOf(k), normalize(v)));
+            return (T) out;
+        }
+        if (value instanceof List<?> l) {
+            return (T) l.stream().map(PlanEngine::normalize).toList();
+        }
+        return value;
     }
 
     private static String key(String type, String name) {

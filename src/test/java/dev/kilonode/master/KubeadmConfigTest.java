@@ -1,0 +1,130 @@
+package dev.kilonode.master;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.master.kubeadm.EventsEtcdManifest;
+import dev.kilonode.master.kubeadm.KubeadmConfig;
+import dev.kilonode.testing.Stacks;
+import dev.kilonode.tuning.ClusterSize;
+import dev.kilonode.tuning.TuningProfile;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class KubeadmConfigTest {
+
+    static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    static final KubeadmConfig.Endpoints ENDPOINTS = new KubeadmConfig.Endpoints("internal.example", "public.example");
+
+    static List<JsonNode> docs(String yaml) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        try (YAMLParser p = new YAMLFactory().createParser(yaml)) {
+            YAML.readValues(p, JsonNode.class).forEachRemaining(out::add);
+        }
+        return out;
+    }
+
+    static JsonNode kind(List<JsonNode> docs, String kind) {
+        return docs.stream().filter(d -> kind.equals(d.path("kind").asText())).findFirst().orElseThrow();
+    }
+
+    /** extraArgs as a map whatever the API version. */
+    static Map<String, String> args(JsonNode extraArgs) {
+        Map<String, String> m = new HashMap<>();
+        if (extraArgs.isArray()) {
+            extraArgs.forEach(a -> m.put(a.get("name").asText(), a.get("value").textValue()));
+        } else {
+            extraArgs.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().textValue()));
+        }
+        return m;
+    }
+
+    static String init(String stack, Map<String, String> overrides) {
+        var config = Stacks.config(stack);
+        config.putAll(overrides);
+        ClusterSpec spec = Stacks.spec(stack, config);
+        return KubeadmConfig.init(spec, TuningProfile.forCluster(ClusterSize.of(spec)), ENDPOINTS);
+    }
+
+    @Test
+    void scaleInitCarriesTheProfileFlagsAsStrings() throws IOException {
+        List<JsonNode> docs = docs(init("scale", Map.of()));
+        JsonNode cluster = kind(docs, "ClusterConfiguration");
+        assertThat(cluster.get("apiVersion").asText()).isEqualTo("kubeadm.k8s.io/v1beta4");
+        Map<String, String> api = args(cluster.at("/apiServer/extraArgs"));
+        assertThat(api).containsEntry("max-requests-inflight", "2000").containsEntry("max-mutating-requests-inflight", "1000")
+                .containsEntry("etcd-servers-overrides", "/events#https://10.0.0.20:2382");
+        assertThat(args(cluster.at("/etcd/local/extraArgs"))).containsEntry("quota-backend-bytes", String.valueOf(8L << 30));
+        assertThat(args(cluster.at("/controllerManager/extraArgs"))).containsEntry("kube-api-qps", "100")
+                .containsEntry("concurrent-deployment-syncs", "25");
+        assertThat(args(cluster.at("/scheduler/extraArgs"))).containsEntry("kube-api-qps", "200");
+        assertThat(cluster.get("controlPlaneEndpoint").asText()).isEqualTo("internal.example:6443");
+        assertThat(cluster.get("apiServer").get("certSANs").toString()).contains("public.example");
+        JsonNode kubelet = kind(docs, "KubeletConfiguration");
+        assertThat(kubelet.at("/kubeReserved/cpu").asText()).isEqualTo("250m");
+        assertThat(kind(docs, "InitConfiguration").at("/patches/directory").asText()).isEqualTo(KubeadmConfig.PATCH_DIR);
+    }
+
+    @Test
+    void olderKubernetesGetsV1beta3WithMapArgs() throws IOException {
+        JsonNode cluster = kind(docs(init("dev", Map.of("kilonode:kubernetesVersion", "1.30.6"))), "ClusterConfiguration");
+        assertThat(cluster.get("apiVersion").asText()).isEqualTo("kubeadm.k8s.io/v1beta3");
+        assertThat(cluster.at("/apiServer/extraArgs").isObject()).isTrue();
+        assertThat(args(cluster.at("/apiServer/extraArgs"))).containsEntry("max-requests-inflight", "400");
+        assertThat(cluster.get("kubernetesVersion").asText()).isEqualTo("v1.30.6");
+    }
+
+    @Test
+    void devHasNoEventsEtcdAndScaleHasOneOnEveryMaster() throws IOException {
+        assertThat(init("dev", Map.of())).doesNotContain("etcd-servers-overrides");
+        var config = Stacks.config("scale");
+        config.put("kilonode:masterCount", "3");
+        ClusterSpec spec = Stacks.spec("scale", config);
+        TuningProfile t = TuningProfile.forCluster(ClusterSize.of(spec));
+        JsonNode pod = docs(EventsEtcdManifest.render(spec, t, 1)).get(0);
+        String command = pod.at("/spec/containers/0/command").toString();
+        assertThat(command).contains("--name=events-1", "--listen-peer-urls=https://10.0.32.21:2383",
+                "events-0=https://10.0.0.20:2383,events-1=https://10.0.32.21:2383,events-2=https://10.0.64.22:2383",
+                "--quota-backend-bytes=8589934592", "--data-dir=/var/lib/etcd-events");
+        assertThat(pod.at("/spec/containers/0/resources/requests")).isEqualTo(pod.at("/spec/containers/0/resources/limits"));
+        Map<String, String> api = args(kind(docs(KubeadmConfig.init(spec, t, ENDPOINTS)), "ClusterConfiguration").at("/apiServer/extraArgs"));
+        assertThat(api.get("etcd-servers-overrides")).isEqualTo(
+                "/events#https://10.0.0.20:2382;https://10.0.32.21:2382;https://10.0.64.22:2382");
+        assertThat(api).containsEntry("goaway-chance", "0.001");
+    }
+
+    @Test
+    void controlPlanePodsGetGuaranteedQos() throws IOException {
+        ClusterSpec spec = Stacks.spec("scale", Stacks.config("scale"));
+        var patches = KubeadmConfig.controlPlanePatches(TuningProfile.forCluster(ClusterSize.of(spec)));
+        assertThat(patches).containsOnlyKeys("kube-apiserver+strategic.yaml", "etcd+strategic.yaml",
+                "kube-controller-manager+strategic.yaml", "kube-scheduler+strategic.yaml");
+        for (String body : patches.values()) {
+            JsonNode c = docs(body).get(0).at("/spec/containers/0");
+            assertThat(c.at("/resources/requests")).isEqualTo(c.at("/resources/limits"));
+            assertThat(c.at("/resources/limits/cpu").asText()).endsWith("m");
+        }
+    }
+
+    @Test
+    void joiningMastersPinTheCaAndUseTheSharedPki() throws IOException {
+        var config = Stacks.config("scale");
+        config.put("kilonode:masterCount", "3");
+        ClusterSpec spec = Stacks.spec("scale", config);
+        JsonNode join = docs(KubeadmConfig.joinControlPlane(spec, ENDPOINTS, "sha256:abc", 2)).get(0);
+        assertThat(join.at("/discovery/bootstrapToken/caCertHashes/0").asText()).isEqualTo("sha256:abc");
+        assertThat(join.at("/discovery/bootstrapToken/token").asText()).isEqualTo(KubeadmConfig.TOKEN_PLACEHOLDER);
+        assertThat(join.at("/controlPlane/localAPIEndpoint/advertiseAddress").asText()).isEqualTo("10.0.64.22");
+        assertThat(join.has("unsafeSkipCAVerification")).isFalse();
+        assertThat(join.at("/controlPlane/certificateKey").isMissingNode()).isTrue();
+    }
+}
