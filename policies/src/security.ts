@@ -248,6 +248,9 @@ function isPlaceholderValue(raw: string): boolean {
     );
 }
 
+/** Keys that end like a secret but name public identifiers (etcd's cluster token is a cluster id, not a credential). */
+const NOT_SECRET_KEY_RE = /(^|[-_.])initial[-_]cluster[-_]token$/i;
+
 /** Returns findings (kind + line number) of plaintext secrets in a text. */
 export function findSecrets(text: string): string[] {
     const findings: string[] = [];
@@ -263,7 +266,7 @@ export function findSecrets(text: string): string[] {
         }
         // Comment lines are prose ("# the token: comes from SSM"), not assignments.
         const pw = /^\s*#/.test(line) ? null : PASSWORD_KEY_RE.exec(line);
-        if (pw && !isPlaceholderValue(pw[2])) {
+        if (pw && !NOT_SECRET_KEY_RE.test(pw[1]) && !isPlaceholderValue(pw[2])) {
             findings.push(`a plaintext value for "${pw[1]}" (${at})`);
         }
     });

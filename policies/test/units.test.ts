@@ -92,6 +92,8 @@ describe("secret detection", () => {
         assert.equal(findSecrets("automountServiceAccountToken: false").length, 0);
         assert.equal(findSecrets("CA_CERT_HASH=sha256:13cf52534ab14ee1f4dc561de746e95bc7684f2a0355cb82eebdbd5b1e9f3634").length, 0);
         assert.equal(findSecrets("image: registry.k8s.io/etcd:3.5.15-0").length, 0);
+        assert.equal(findSecrets("    - --initial-cluster-token=etcd-events-cluster").length, 0);
+        assert.equal(findSecrets("    - --client-secret=abc123").length, 1);
     });
 });
 

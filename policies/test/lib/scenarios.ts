@@ -96,10 +96,39 @@ export function inflight400(plan: PlanElement[]): string {
     return `set max-requests-inflight=400 on ${n} master(s) at ${workers} workers`;
 }
 
+/** Opens etcd (tcp 2379) on the master security group to the worker security group, as a separate rule. */
+export function etcdFromWorkers(plan: PlanElement[]): string {
+    const sgs = plan.filter((e) => e.type === T.securityGroup);
+    const role = (e: PlanElement) => tagsOf(e.inputs)?.["kilonode:role"];
+    const master = sgs.find((e) => role(e) === "master") ?? sgs.find((e) => /master/.test(e.name));
+    const worker = sgs.find((e) => role(e) === "worker") ?? sgs.find((e) => /worker/.test(e.name));
+    assert.ok(master && worker, "plan needs a master and a worker security group");
+    plan.push({
+        type: T.sgIngressRule, name: "mutation-etcd-from-workers", parent: master.parent ?? null,
+        inputs: {
+            securityGroupId: master.name, referencedSecurityGroupId: worker.name, ipProtocol: "tcp",
+            fromPort: 2379, toPort: 2379, description: "etcd from workers", tags: { ...(master.inputs.tags ?? {}) },
+        },
+    });
+    return `opened tcp 2379 on ${master.name} to ${worker.name}`;
+}
+
+/** Suspends versioning of every bucket. */
+export function suspendVersioning(plan: PlanElement[]): string {
+    const vs = plan.filter((e) => e.type === T.bucketVersioningV2 || e.type === T.bucketVersioning);
+    assert.ok(vs.length > 0, "plan has no bucket versioning resource");
+    for (const v of vs) {
+        v.inputs.versioningConfiguration = { ...(v.inputs.versioningConfiguration ?? {}), status: "Suspended" };
+    }
+    return `suspended versioning on ${vs.map((v) => v.name).join(", ")}`;
+}
+
 export const MUTATIONS: { name: string; policy: string; apply: (plan: PlanElement[]) => string; needsScale?: boolean }[] = [
     { name: "an open port 22 from 0.0.0.0/0", policy: "kilonode-no-public-ingress", apply: openSsh },
     { name: "a missing CostCenter tag", policy: "kilonode-required-tags", apply: dropCostCenter },
     { name: "max-requests-inflight 400 at 1,000 workers", policy: "kilonode-control-plane-tuning", apply: inflight400, needsScale: true },
+    { name: "etcd 2379 opened to the worker security group", policy: "kilonode-etcd-master-only", apply: etcdFromWorkers },
+    { name: "suspended versioning of the etcd backup bucket", policy: "kilonode-etcd-backup-versioned", apply: suspendVersioning },
 ];
 
 /** Applies a mutation to a copy of the plan and asserts that exactly `policy` changes, and is mandatory when configured so. */
