@@ -29,6 +29,9 @@ sysctl --system >/dev/null
 log "apt repository pkgs.k8s.io v$KUBERNETES_MINOR"
 retry_with_backoff 5 30 apt_get update
 apt_get install apt-transport-https ca-certificates curl gpg jq awscli containerd
+# The vRouter kernel module is compiled on the node by the contrail-agent DaemonSet's init container
+# (vrouter-kernel-build-init) against the running kernel's headers.
+apt_get install "linux-headers-$(uname -r)"
 install -d -m 0755 /etc/apt/keyrings
 key=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
 retry_with_backoff 5 30 curl -fsSL -o "$key.asc" "https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/Release.key"

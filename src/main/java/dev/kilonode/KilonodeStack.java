@@ -13,6 +13,7 @@ import dev.kilonode.config.ConfigValidationException;
 import dev.kilonode.config.SecretKeys;
 import dev.kilonode.config.WorkerGroupSpec;
 import dev.kilonode.backup.EtcdBackupBucket;
+import dev.kilonode.cni.ClusterAddons;
 import dev.kilonode.controller.TungstenFabricController;
 import dev.kilonode.master.ApiLoadBalancer;
 import dev.kilonode.master.KubernetesMaster;
@@ -26,6 +27,7 @@ import dev.kilonode.tuning.ClusterSize;
 import dev.kilonode.tuning.TuningProfile;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -92,6 +94,13 @@ public final class KilonodeStack {
                     secrets.bootstrapTokenArn()), inAws);
             groupNames.put(group.name(), nodes.autoScalingGroupName());
         }
+
+        // The stack's own Kubernetes provider reaches the API where Pulumi runs: the public endpoint when admin CIDRs
+        // open one, else the internal one (then run `pulumi up` from inside the VPC).
+        Output<String> apiServerUrl = api.publicDnsName().orElse(api.internalDnsName())
+                .applyValue(h -> "https://" + h + ":6443");
+        ClusterAddons.deploy(spec, tuning, apiServerUrl, kilonode.requireSecret(key(SecretKeys.ADMIN_CLIENT_KEY)),
+                List.of(masters, api), ComponentResourceOptions.Empty);
 
         ctx.export("vpcId", network.vpcId());
         ctx.export("publicSubnetIds", Output.all(network.publicSubnetIds()));

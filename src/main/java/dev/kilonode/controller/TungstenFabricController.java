@@ -66,6 +66,8 @@ public class TungstenFabricController extends ComponentResource {
             Instance controller = new Instance(name + "-" + i, ib.build(), CustomResourceOptions.builder()
                     .parent(this)
                     .protect(spec.production())
+                    // A fixed private IP cannot be held by the old and the new instance at once.
+                    .deleteBeforeReplace(true)
                     .ignoreChanges(List.of("userDataBase64"))
                     .build());
             instances.add(controller);

@@ -75,6 +75,8 @@ public class KubernetesMaster extends ComponentResource {
             Instance master = new Instance(name + "-" + i, ib.build(), CustomResourceOptions.builder()
                     .parent(this)
                     .protect(spec.production())
+                    // A fixed private IP cannot be held by the old and the new instance at once.
+                    .deleteBeforeReplace(true)
                     // A user-data change would stop and start the master and wipe its instance store; control-plane
                     // changes roll out by replacing a master (etcd comes back from the snapshot), see README.
                     .ignoreChanges(List.of("userDataBase64"))

@@ -36,6 +36,7 @@ public final class PlanEngine {
     public static Result run(String stack, String region, Map<String, String> config, Set<String> secretKeys,
                              Consumer<Context> program) {
         Map<String, Map<String, Object>> inputs = new ConcurrentHashMap<>();
+        Map<String, String> ids = new ConcurrentHashMap<>();
         Map<String, String> parents = new ConcurrentHashMap<>();
         Map<String, Boolean> protect = new ConcurrentHashMap<>();
         MockCloud cloud = new MockCloud(region);
@@ -43,7 +44,10 @@ public final class PlanEngine {
             @Override
             public CompletableFuture<ResourceResult> newResourceAsync(ResourceArgs args) {
                 inputs.put(key(args.type, args.name), normalize(args.inputs));
-                return cloud.newResourceAsync(args);
+                return cloud.newResourceAsync(args).thenApply(result -> {
+                    result.id.ifPresent(id -> ids.put(key(args.type, args.name), id));
+                    return result;
+                });
             }
 
             @Override
@@ -85,7 +89,7 @@ public final class PlanEngine {
             String k = key(r.pulumiResourceType(), r.pulumiResourceName());
             String parent = r.pulumiResourceType().equals("pulumi:pulumi:Stack") ? null : parents.getOrDefault(k, root);
             resources.add(new PlannedResource(r.pulumiResourceType(), r.pulumiResourceName(), parent,
-                    inputs.getOrDefault(k, Map.of()), protect.getOrDefault(k, false)));
+                    inputs.getOrDefault(k, Map.of()), protect.getOrDefault(k, false), ids.get(k)));
         }
         resources.sort(Comparator.comparing(PlannedResource::type).thenComparing(PlannedResource::name));
         List<String> errors = new ArrayList<>(result.errors());

@@ -44,6 +44,7 @@ public final class PlanWriter {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("type", r.type());
             entry.put("name", r.name());
+            entry.put("id", r.id());
             entry.put("parent", r.parent());
             entry.put("protect", r.protect());
             entry.put("inputs", new TreeMap<>(r.inputs()));

@@ -58,6 +58,24 @@ class PlanCommandTest {
         }
     }
 
+    /** Separate JVMs (as CI plans base and head): per-JVM hash seeds must not change a byte. */
+    @Test
+    void separateProcessesGiveByteIdenticalPlans(@TempDir Path a, @TempDir Path b) throws Exception {
+        for (Path out : List.of(a, b)) {
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "dev.kilonode.App", "plan", "--stack", "scale",
+                    "--out", out.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            assertThat(p.waitFor()).isZero();
+        }
+        try (Stream<Path> files = Files.walk(a)) {
+            List<Path> all = files.filter(Files::isRegularFile).toList();
+            assertThat(all).hasSizeGreaterThan(10);
+            for (Path f : all) {
+                assertThat(Files.readString(b.resolve(a.relativize(f)))).as(f.toString()).isEqualTo(Files.readString(f));
+            }
+        }
+    }
+
     @Test
     void badStackFileExitsTwoNamesEveryBadKeyAndWritesNothing(@TempDir Path dir) throws IOException {
         Path stack = dir.resolve("Pulumi.bad.yaml");

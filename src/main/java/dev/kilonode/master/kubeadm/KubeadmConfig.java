@@ -37,10 +37,12 @@ public final class KubeadmConfig {
     public static final int EVENTS_ETCD_PEER_PORT = 2383;
     public static final String NODE_GROUP_LABEL = "kilonode.dev/node-group";
 
+    /** Map keys sorted: the same input renders the same bytes in every JVM (Map.of's order is per-JVM). */
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
             .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER))
+            .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private KubeadmConfig() {
     }

@@ -1,0 +1,85 @@
+package dev.kilonode.master;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.master.kubeadm.KubeadmConfig;
+import dev.kilonode.testing.Stacks;
+import dev.kilonode.tuning.ClusterSize;
+import dev.kilonode.tuning.TuningProfile;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MasterUserDataTest {
+
+    static JsonNode render(String stack, Map<String, String> overrides, int index) throws Exception {
+        var config = Stacks.config(stack);
+        config.putAll(overrides);
+        ClusterSpec spec = Stacks.spec(stack, config);
+        String text = MasterUserData.render(new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                new KubeadmConfig.Endpoints("internal.example", null), "sha256:abc", "bucket-1", "scale/etcd", index));
+        return new ObjectMapper(new YAMLFactory()).readTree(text);
+    }
+
+    static String file(JsonNode doc, String path) {
+        for (JsonNode f : doc.get("write_files")) {
+            if (f.get("path").asText().equals(path)) {
+                return f.get("content").asText();
+            }
+        }
+        return null;
+    }
+
+    static List<String> commands(JsonNode doc) {
+        List<String> out = new ArrayList<>();
+        doc.get("runcmd").forEach(c -> out.add(c.get(0).asText() + (c.size() > 1 ? " " + c.get(1).asText() : "")));
+        return out;
+    }
+
+    @Test
+    void restoresBeforeKubeadmAndStartsTheTimersAfter() throws Exception {
+        JsonNode doc = render("scale", Map.of(), 0);
+        assertThat(commands(doc)).containsExactly("/opt/kilonode/install-kubernetes.sh",
+                "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/fetch-pki.sh", "/opt/kilonode/etcd-restore.sh",
+                "/opt/kilonode/kubeadm-bootstrap.sh", "systemctl daemon-reload", "systemctl enable");
+        assertThat(doc.get("runcmd").get(6).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
+                "kilonode-node-drainer.timer");
+        assertThat(doc.get("mounts").toString()).isEqualTo("[[\"ephemeral0\"],[\"ephemeral1\"]]");
+    }
+
+    @Test
+    void envFileCarriesTheBarrierBackupAndHookSettings() throws Exception {
+        String env = file(render("scale", Map.of(), 0), "/etc/kilonode/kilonode.env");
+        assertThat(env).contains("ETCD_WRITE_BARRIER=0", "EVENTS_ETCD=1", "BACKUP_BUCKET=bucket-1",
+                "BACKUP_PREFIX=scale/etcd", "LIFECYCLE_HOOK_NAME=kilonode-drain", "MASTER_INDEX=0",
+                "API_ENDPOINT=internal.example:6443", "SSM_PREFIX=/kilonode/scale", "NODE_IP=10.0.0.20");
+        assertThat(file(render("dev", Map.of(), 0), "/etc/kilonode/kilonode.env")).contains("ETCD_WRITE_BARRIER=1", "EVENTS_ETCD=0");
+    }
+
+    @Test
+    void backupIntervalComesFromConfigAndReplacesTheDefault() throws Exception {
+        String dropIn = file(render("dev", Map.of("kilonode:etcdBackupIntervalMinutes", "30"), 0),
+                "/etc/systemd/system/kilonode-etcd-backup.timer.d/interval.conf");
+        assertThat(dropIn).isEqualTo("[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=30min\n");
+    }
+
+    @Test
+    void firstMasterInitsAndOthersJoin() throws Exception {
+        Map<String, String> three = Map.of("kilonode:masterCount", "3");
+        JsonNode first = render("scale", three, 0);
+        JsonNode second = render("scale", three, 1);
+        assertThat(file(first, "/etc/kilonode/kubeadm/init.yaml")).contains("kind: InitConfiguration");
+        assertThat(file(first, "/etc/kilonode/kubeadm/join-control-plane.yaml")).isNull();
+        assertThat(file(second, "/etc/kilonode/kubeadm/join-control-plane.yaml")).contains("kind: JoinConfiguration");
+        assertThat(file(second, "/etc/kubernetes/manifests/etcd-events.yaml")).contains("--name=events-1");
+        for (JsonNode doc : List.of(first, second)) {
+            assertThat(doc.toString()).doesNotContain("PRIVATE KEY").doesNotContainPattern("[a-z0-9]{6}\\.[a-z0-9]{16}");
+        }
+    }
+}
