@@ -62,7 +62,11 @@ public final class ClusterSpecReader {
         if (!REGION.matcher(region).matches()) {
             problem("region", region, "an AWS region name such as us-east-1");
         }
-        List<String> zones = stringList("availabilityZones", List.of(region + "a", region + "b", region + "c"));
+        List<String> zones = stringList("availabilityZones", List.of());
+        if (zones.isEmpty()) {
+            // Pulumi.yaml's default is [] ("not chosen"): three zones of the region.
+            zones = List.of(region + "a", region + "b", region + "c");
+        }
         validateZones(region, zones);
 
         NetworkSpec network = readNetwork();
@@ -213,7 +217,7 @@ public final class ClusterSpecReader {
     }
 
     private void validateZones(String region, List<String> zones) {
-        if (zones.isEmpty() || zones.size() > NetworkSpec.MAX_ZONES) {
+        if (zones.size() > NetworkSpec.MAX_ZONES) {
             problem("availabilityZones", zones.toString(), "1 to " + NetworkSpec.MAX_ZONES + " zones of " + region);
         }
         Set<String> seen = new HashSet<>();

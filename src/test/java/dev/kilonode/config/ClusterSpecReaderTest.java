@@ -168,6 +168,14 @@ class ClusterSpecReaderTest {
             }
         }
         assertThat(declared).isGreaterThan(25);
+        // Pulumi makes a declared key without a default required: only the truly required ones may lack one.
+        java.util.List<String> withoutDefault = new java.util.ArrayList<>();
+        project.get("config").fields().forEachRemaining(e -> {
+            if (!e.getValue().has("default")) {
+                withoutDefault.add(e.getKey());
+            }
+        });
+        assertThat(withoutDefault).containsExactlyInAnyOrder("amiId", "owner", "costCenter");
         assertThat(ClusterSpecReader.read(ConfigSource.of(explicit), "dev"))
                 .isEqualTo(ClusterSpecReader.read(ConfigSource.of(required), "dev"));
     }
