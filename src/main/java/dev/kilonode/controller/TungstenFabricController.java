@@ -1,9 +1,6 @@
 package dev.kilonode.controller;
 
 import com.pulumi.aws.ec2.Instance;
-import com.pulumi.aws.ec2.InstanceArgs;
-import com.pulumi.aws.ec2.inputs.InstanceMetadataOptionsArgs;
-import com.pulumi.aws.ec2.inputs.InstanceRootBlockDeviceArgs;
 import com.pulumi.aws.lb.TargetGroupAttachment;
 import com.pulumi.aws.lb.TargetGroupAttachmentArgs;
 import com.pulumi.core.Output;
@@ -14,10 +11,10 @@ import dev.kilonode.cloudinit.CloudConfig;
 import dev.kilonode.cloudinit.UserData;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.iam.NodeIdentity;
+import dev.kilonode.node.ControlPlaneMachine;
 import dev.kilonode.node.NodeBootstrap;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,31 +42,10 @@ public class TungstenFabricController extends ComponentResource {
         // The controllers need no AWS API beyond Session Manager.
         NodeIdentity identity = new NodeIdentity(name, List.of(), spec.tagsFor("tf-controller"), this);
         for (int i = 0; i < spec.controllers().count(); i++) {
-            Map<String, String> tags = new LinkedHashMap<>(spec.tagsFor("tf-controller"));
-            tags.put("Name", name + "-" + i);
-            var ib = InstanceArgs.builder()
-                    .ami(spec.amiId())
-                    .instanceType(spec.controllers().instanceType().name())
-                    .subnetId(args.privateSubnetIds().get(i % args.privateSubnetIds().size()))
-                    .privateIp(spec.controllerIp(i))
-                    .vpcSecurityGroupIds(Output.all(List.of(args.securityGroupId())))
-                    .iamInstanceProfile(identity.profileName())
-                    .userDataBase64(UserData.encode(userData(spec, i)))
-                    .metadataOptions(InstanceMetadataOptionsArgs.builder()
-                            .httpEndpoint("enabled").httpTokens("required").httpPutResponseHopLimit(1).build())
-                    .rootBlockDevice(InstanceRootBlockDeviceArgs.builder()
-                            .encrypted(true).volumeType("gp3").volumeSize(spec.controllers().rootVolumeGb())
-                            .deleteOnTermination(true).build())
-                    .tags(tags)
-                    .volumeTags(spec.tagsFor("tf-controller"));
-            spec.sshKeyName().ifPresent(ib::keyName);
-            Instance controller = new Instance(name + "-" + i, ib.build(), CustomResourceOptions.builder()
-                    .parent(this)
-                    .protect(spec.production())
-                    // A fixed private IP cannot be held by the old and the new instance at once.
-                    .deleteBeforeReplace(true)
-                    .ignoreChanges(List.of("userDataBase64"))
-                    .build());
+            Instance controller = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i,
+                    "tf-controller", spec.controllers(), spec.controllerIp(i),
+                    args.privateSubnetIds().get(i % args.privateSubnetIds().size()), args.securityGroupId(),
+                    identity.profileName(), Output.of(UserData.encode(userData(spec, i)))), this);
             instances.add(controller);
             final int index = i;
             args.webUiTargetGroupArn().ifPresent(tg -> new TargetGroupAttachment(name + "-" + index + "-webui",

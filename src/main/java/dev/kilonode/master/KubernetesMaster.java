@@ -1,10 +1,6 @@
 package dev.kilonode.master;
 
 import com.pulumi.aws.ec2.Instance;
-import com.pulumi.aws.ec2.InstanceArgs;
-import com.pulumi.aws.ec2.inputs.InstanceEphemeralBlockDeviceArgs;
-import com.pulumi.aws.ec2.inputs.InstanceMetadataOptionsArgs;
-import com.pulumi.aws.ec2.inputs.InstanceRootBlockDeviceArgs;
 import com.pulumi.aws.lb.TargetGroupAttachment;
 import com.pulumi.aws.lb.TargetGroupAttachmentArgs;
 import com.pulumi.core.Output;
@@ -15,10 +11,10 @@ import dev.kilonode.cloudinit.UserData;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.iam.NodeIdentity;
 import dev.kilonode.master.kubeadm.KubeadmConfig;
+import dev.kilonode.node.ControlPlaneMachine;
 import dev.kilonode.tuning.TuningProfile;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -52,35 +48,9 @@ public class KubernetesMaster extends ComponentResource {
                     .applyValue(t -> UserData.encode(MasterUserData.render(new MasterUserData.Inputs(spec, args.tuning(),
                             new KubeadmConfig.Endpoints(t.t1, t.t2.isEmpty() ? null : t.t2), args.caCertHash(),
                             t.t3, args.backupPrefix(), index))));
-            Map<String, String> tags = new LinkedHashMap<>(spec.tagsFor("master"));
-            tags.put("Name", name + "-" + i);
-            var ib = InstanceArgs.builder()
-                    .ami(spec.amiId())
-                    .instanceType(spec.masters().instanceType().name())
-                    .subnetId(args.privateSubnetIds().get(i % args.privateSubnetIds().size()))
-                    .privateIp(spec.masterIp(i))
-                    .vpcSecurityGroupIds(Output.all(List.of(args.securityGroupId())))
-                    .iamInstanceProfile(identity.profileName())
-                    .userDataBase64(userData)
-                    // IMDSv2 only; hop limit 1 keeps containers off the instance role's credentials.
-                    .metadataOptions(InstanceMetadataOptionsArgs.builder()
-                            .httpEndpoint("enabled").httpTokens("required").httpPutResponseHopLimit(1).build())
-                    .rootBlockDevice(InstanceRootBlockDeviceArgs.builder()
-                            .encrypted(true).volumeType("gp3").volumeSize(spec.masters().rootVolumeGb())
-                            .deleteOnTermination(true).build())
-                    .ephemeralBlockDevices(ephemeralDisks(spec.masters().instanceType().instanceStoreDisks()))
-                    .tags(tags)
-                    .volumeTags(spec.tagsFor("master"));
-            spec.sshKeyName().ifPresent(ib::keyName);
-            Instance master = new Instance(name + "-" + i, ib.build(), CustomResourceOptions.builder()
-                    .parent(this)
-                    .protect(spec.production())
-                    // A fixed private IP cannot be held by the old and the new instance at once.
-                    .deleteBeforeReplace(true)
-                    // A user-data change would stop and start the master and wipe its instance store; control-plane
-                    // changes roll out by replacing a master (etcd comes back from the snapshot), see README.
-                    .ignoreChanges(List.of("userDataBase64"))
-                    .build());
+            Instance master = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i, "master",
+                    spec.masters(), spec.masterIp(i), args.privateSubnetIds().get(i % args.privateSubnetIds().size()),
+                    args.securityGroupId(), identity.profileName(), userData), this);
             instances.add(master);
             new TargetGroupAttachment(name + "-" + i + "-api", TargetGroupAttachmentArgs.builder()
                     .targetGroupArn(args.api().apiTargetGroupArn())
@@ -89,16 +59,6 @@ public class KubernetesMaster extends ComponentResource {
                     .build(), CustomResourceOptions.builder().parent(this).build());
         }
         registerOutputs(Map.of("privateIps", privateIps()));
-    }
-
-    static List<InstanceEphemeralBlockDeviceArgs> ephemeralDisks(int count) {
-        List<InstanceEphemeralBlockDeviceArgs> disks = new ArrayList<>();
-        for (int i = 0; i < count; i++) {
-            // m3: ephemeral0 -> /dev/sdb (xvdb), ephemeral1 -> /dev/sdc (xvdc); NVMe types attach theirs anyway.
-            disks.add(InstanceEphemeralBlockDeviceArgs.builder()
-                    .deviceName("/dev/sd" + (char) ('b' + i)).virtualName("ephemeral" + i).build());
-        }
-        return disks;
     }
 
     private static List<NodeIdentity.Statement> statements(ClusterSpec spec, Args args) {
