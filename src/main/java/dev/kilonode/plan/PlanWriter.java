@@ -39,6 +39,10 @@ public final class PlanWriter {
 
     public static void write(Path dir, List<PlannedResource> resources, Map<String, Object> summary) throws IOException {
         Files.createDirectories(dir);
+        // A reused --out directory must not keep files of a role or object that no longer exists.
+        for (String rendered : List.of("userdata", "kubeadm", "manifests")) {
+            deleteTree(dir.resolve(rendered));
+        }
         List<Map<String, Object>> out = new ArrayList<>();
         for (PlannedResource r : resources) {
             Map<String, Object> entry = new LinkedHashMap<>();
@@ -54,6 +58,17 @@ public final class PlanWriter {
         Files.writeString(dir.resolve("summary.json"), JSON.writeValueAsString(summary) + "\n");
         writeUserData(dir, resources);
         writeManifests(dir, resources);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
     }
 
     /** Decoded user-data of every machine role, and the kubeadm files found inside it. */

@@ -92,6 +92,15 @@ class PlanCommandTest {
     }
 
     @Test
+    void reusedOutputDirectoryKeepsNoFilesOfAnEarlierPlan(@TempDir Path dir) throws IOException {
+        Files.createDirectories(dir.resolve("userdata"));
+        Files.writeString(dir.resolve("userdata/worker-gone.yaml"), "#cloud-config\n");
+        assertThat(plan("--stack", "dev", "--out", dir.toString()).code()).isZero();
+        assertThat(dir.resolve("userdata/worker-gone.yaml")).doesNotExist();
+        assertThat(dir.resolve("userdata/worker.yaml")).exists();
+    }
+
+    @Test
     void missingStackFileExitsTwo() {
         Run run = plan("--stack", "nope");
         assertThat(run.code()).isEqualTo(2);
