@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.kilonode.config.ClusterSpecReader;
+import dev.kilonode.config.SecretKeys;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +32,8 @@ public record StackFile(Map<String, String> config, Set<String> secretKeys) {
         if (cfg != null && cfg.isObject()) {
             cfg.fields().forEachRemaining(e -> {
                 JsonNode v = e.getValue();
-                if (v.isObject() && v.has("secure")) {
+                // Known secret settings are masked even when a file (wrongly) holds them in plain text.
+                if ((v.isObject() && v.has("secure")) || SecretKeys.ALL.contains(e.getKey())) {
                     config.put(e.getKey(), ClusterSpecReader.PLACEHOLDER_SECRET);
                     secrets.add(e.getKey());
                 } else if (v.isContainerNode()) {

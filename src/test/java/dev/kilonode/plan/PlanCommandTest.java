@@ -143,6 +143,20 @@ class PlanCommandTest {
     }
 
     @Test
+    void plaintextSecretsInAStackFileAreMaskedToo(@TempDir Path dir) throws IOException {
+        Path stack = dir.resolve("Pulumi.leak.yaml");
+        Files.writeString(stack, Files.readString(Path.of("Pulumi.dev.yaml"))
+                + "  kilonode:bootstrapToken: abcdef.0123456789abcdef\n");
+        Run run = plan("--stack", "leak", "--config", stack.toString(), "--out", dir.resolve("out").toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        try (Stream<Path> files = Files.walk(dir.resolve("out"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertThat(Files.readString(f)).as(f.toString()).doesNotContain("abcdef.0123456789abcdef");
+            }
+        }
+    }
+
+    @Test
     void appRunsPlanAsASubcommand(@TempDir Path dir) {
         int code = new CommandLine(new App()).execute("plan", "--stack", "dev", "--out", dir.toString());
         assertThat(code).isZero();
