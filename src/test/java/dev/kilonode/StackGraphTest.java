@@ -106,6 +106,19 @@ class StackGraphTest {
         assertThat(dev.ofType("aws:ec2/natGateway:NatGateway")).hasSize(1);
     }
 
+    /** Under `pulumi up` the program itself validates: one message naming the keys, and no resource registered. */
+    @Test
+    void invalidConfigFailsTheProgramBeforeAnyResource() {
+        var config = Stacks.config("dev");
+        config.put("kilonode:masterCount", "2");
+        config.put("kilonode:vpcCidr", "10.0.0.0/33");
+        var result = dev.kilonode.plan.PlanEngine.run("dev", "us-east-1", config, java.util.Set.of(), KilonodeStack::define);
+        assertThat(result.errors()).anySatisfy(e -> assertThat(e)
+                .contains("kilonode:masterCount = \"2\"").contains("kilonode:vpcCidr = \"10.0.0.0/33\"")
+                .doesNotContain("at dev.kilonode"));
+        assertThat(result.resources()).allSatisfy(r -> assertThat(r.type()).isEqualTo("pulumi:pulumi:Stack"));
+    }
+
     @Test
     void threeMastersAndThreeControllersFormClusters() {
         var config = Stacks.config("scale");
