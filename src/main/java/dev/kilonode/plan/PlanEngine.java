@@ -56,9 +56,11 @@ public final class PlanEngine {
             }
         };
         String root = "kilonode-" + stack;
+        Map<String, Map<String, CompletableFuture<Boolean>>> secretProbes = new ConcurrentHashMap<>();
         ResourceTransformation recordOptions = args -> {
             Resource r = args.resource();
             String k = key(r.pulumiResourceType(), r.pulumiResourceName());
+            secretProbes.put(k, secretProbes(args.args()));
             Optional<Resource> parent = args.options().getParent();
             parents.put(k, parent.map(Resource::pulumiResourceName).orElse(root));
             boolean inherited = parent.map(p -> protect.getOrDefault(key(p.pulumiResourceType(), p.pulumiResourceName()), false))
@@ -87,6 +89,7 @@ public final class PlanEngine {
         List<PlannedResource> resources = new ArrayList<>();
         for (Resource r : result.resources()) {
             String k = key(r.pulumiResourceType(), r.pulumiResourceName());
+            inputs.computeIfPresent(k, (key, in) -> maskSecrets(in, secretProbes.getOrDefault(key, Map.of())));
             String parent = r.pulumiResourceType().equals("pulumi:pulumi:Stack") ? null : parents.getOrDefault(k, root);
             resources.add(new PlannedResource(r.pulumiResourceType(), r.pulumiResourceName(), parent,
                     inputs.getOrDefault(k, Map.of()), protect.getOrDefault(k, false), ids.get(k)));
@@ -95,6 +98,43 @@ public final class PlanEngine {
         List<String> errors = new ArrayList<>(result.errors());
         result.exceptions().forEach(e -> errors.add(String.valueOf(e.getMessage())));
         return new Result(List.copyOf(resources), List.copyOf(errors), result.exitCode());
+    }
+
+    /**
+     * The SDK unwraps secrets before mocks see them, so the plan asks the program's own Outputs which inputs are
+     * secret ({@code @Import}-annotated fields of the resource's args) and shows those as {@value #SECRET}.
+     */
+    private static Map<String, CompletableFuture<Boolean>> secretProbes(Object resourceArgs) {
+        Map<String, CompletableFuture<Boolean>> probes = new java.util.HashMap<>();
+        for (Class<?> c = resourceArgs == null ? null : resourceArgs.getClass(); c != null && c != Object.class; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field f : c.getDeclaredFields()) {
+                com.pulumi.core.annotations.Import imp = f.getAnnotation(com.pulumi.core.annotations.Import.class);
+                if (imp == null) {
+                    continue;
+                }
+                try {
+                    f.setAccessible(true);
+                    if (f.get(resourceArgs) instanceof com.pulumi.core.Output<?> out) {
+                        probes.put(imp.name(), com.pulumi.core.internal.Internal.of(out).isSecret());
+                    }
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    // An input we cannot inspect keeps its value; config secrets are masked before the run anyway.
+                }
+            }
+        }
+        return probes;
+    }
+
+    public static final String SECRET = "[secret]";
+
+    private static Map<String, Object> maskSecrets(Map<String, Object> in, Map<String, CompletableFuture<Boolean>> probes) {
+        Map<String, Object> out = new java.util.TreeMap<>(in);
+        probes.forEach((name, secret) -> {
+            if (out.containsKey(name) && Boolean.TRUE.equals(secret.getNow(false))) {
+                out.put(name, SECRET);
+            }
+        });
+        return out;
     }
 
     /**
