@@ -83,12 +83,12 @@ fi
 log "instance-store disks: ${disks[*]}"
 prepare_disk 0 "${disks[0]}"
 bind_dir "${MNT_BASE}0/etcd" "$ETCD_DIR"
-if [[ ${EVENTS_ETCD:-0} == 1 ]]; then
-  if ((${#disks[@]} > 1)); then
-    prepare_disk 1 "${disks[1]}"
-    bind_dir "${MNT_BASE}1/etcd-events" "$EVENTS_DIR"
-  else
-    log "only one SSD: events etcd shares it (separate directory)"
-    bind_dir "${MNT_BASE}0/etcd-events" "$EVENTS_DIR"
-  fi
+if ((${#disks[@]} > 1)); then
+  # The second SSD is always the events etcd's, so reconcile-control-plane.sh can start one later when
+  # the cluster grows past the threshold without a new disk layout.
+  prepare_disk 1 "${disks[1]}"
+  bind_dir "${MNT_BASE}1/etcd-events" "$EVENTS_DIR"
+elif [[ ${EVENTS_ETCD:-0} == 1 ]]; then
+  log "only one SSD: events etcd shares it (separate directory)"
+  bind_dir "${MNT_BASE}0/etcd-events" "$EVENTS_DIR"
 fi

@@ -106,6 +106,29 @@ class StackGraphTest {
         assertThat(dev.ofType("aws:ec2/natGateway:NatGateway")).hasSize(1);
     }
 
+    /** Masters read their desired control-plane configuration from SSM, and it follows the worker count. */
+    @Test
+    void controlPlaneConfigurationInSsmFollowsTheWorkerCount() {
+        var small = Stacks.config("scale");
+        small.put("kilonode:workerCount", "3");
+        Stacks.Plan three = Stacks.plan("scale", small);
+        Stacks.Plan thousand = Stacks.plan("scale");
+        String param = "kilonode-master-0-kubeadm";
+        String ssm = "aws:ssm/parameter:Parameter";
+        assertThat(three.named(ssm, param).inputs()).containsEntry("name", "/kilonode/scale/control-plane/master-0/kubeadm");
+        assertThat((String) three.named(ssm, param).inputs().get("value")).contains("value: \"400\"");
+        assertThat((String) thousand.named(ssm, param).inputs().get("value")).contains("value: \"2000\"")
+                .contains("etcd-servers-overrides");
+        assertThat(three.named(ssm, "kilonode-master-0-etcd-events").inputs()).containsEntry("value", "none");
+        assertThat((String) thousand.named(ssm, "kilonode-master-0-etcd-events").inputs().get("value")).contains("name: etcd-events");
+        // The master may read them.
+        String policy = (String) thousand.one("aws:iam/rolePolicy:RolePolicy", r -> r.name().equals("kilonode-master"))
+                .inputs().get("policy");
+        assertThat(policy).contains("parameter/kilonode/scale/control-plane/master-0/kubeadm");
+        // Same resource count either way.
+        assertThat(three.resources()).hasSameSizeAs(thousand.resources());
+    }
+
     /** Under `pulumi up` the program itself validates: one message naming the keys, and no resource registered. */
     @Test
     void invalidConfigFailsTheProgramBeforeAnyResource() {

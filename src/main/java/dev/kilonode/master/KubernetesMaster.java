@@ -1,6 +1,8 @@
 package dev.kilonode.master;
 
 import com.pulumi.aws.ec2.Instance;
+import com.pulumi.aws.ssm.Parameter;
+import com.pulumi.aws.ssm.ParameterArgs;
 import com.pulumi.aws.lb.TargetGroupAttachment;
 import com.pulumi.aws.lb.TargetGroupAttachmentArgs;
 import com.pulumi.core.Output;
@@ -39,15 +41,26 @@ public class KubernetesMaster extends ComponentResource {
     public KubernetesMaster(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
         ClusterSpec spec = args.spec();
-        NodeIdentity identity = new NodeIdentity(name, statements(spec, args), spec.tagsFor("master"), this);
-
         Output<String> publicHost = args.api().publicDnsName().orElse(Output.of(""));
+        // Each master's desired control-plane configuration, in SSM: user-data is read only at first boot, these
+        // follow the stack (kilonode-reconcile-control-plane.timer applies changes, e.g. after scaling up).
+        List<Parameter> desired = new ArrayList<>();
         for (int i = 0; i < spec.masters().count(); i++) {
-            final int index = i;
-            Output<String> userData = Output.tuple(args.api().internalDnsName(), publicHost, args.backupBucketName())
-                    .applyValue(t -> UserData.encode(MasterUserData.render(new MasterUserData.Inputs(spec, args.tuning(),
-                            new KubeadmConfig.Endpoints(t.t1, t.t2.isEmpty() ? null : t.t2), args.caCertHash(),
-                            t.t3, args.backupPrefix(), index))));
+            Output<MasterUserData.Inputs> inputs = inputs(args, publicHost, i);
+            desired.add(configParameter(name + "-" + i + "-kubeadm", spec, i, "kubeadm",
+                    inputs.applyValue(MasterUserData::desiredKubeadm)));
+            desired.add(configParameter(name + "-" + i + "-etcd-events", spec, i, "etcd-events",
+                    inputs.applyValue(MasterUserData::desiredEventsEtcd)));
+        }
+        List<Output<String>> readable = new ArrayList<>(args.readableSecretArns());
+        desired.forEach(p -> readable.add(p.arn()));
+        NodeIdentity identity = new NodeIdentity(name, statements(spec, args, readable), spec.tagsFor("master"), this);
+
+        for (int i = 0; i < spec.masters().count(); i++) {
+            // The user-data waits for this master's parameters, so they exist before its first reconcile.
+            Output<String> userData = Output.tuple(inputs(args, publicHost, i), desired.get(2 * i).arn(),
+                            desired.get(2 * i + 1).arn())
+                    .applyValue(t -> UserData.encode(MasterUserData.render(t.t1)));
             Instance master = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i, "master",
                     spec.masters(), spec.masterIp(i), args.privateSubnetIds().get(i % args.privateSubnetIds().size()),
                     args.securityGroupId(), identity.profileName(), userData), this);
@@ -61,11 +74,30 @@ public class KubernetesMaster extends ComponentResource {
         registerOutputs(Map.of("privateIps", privateIps()));
     }
 
-    private static List<NodeIdentity.Statement> statements(ClusterSpec spec, Args args) {
+    private static Output<MasterUserData.Inputs> inputs(Args args, Output<String> publicHost, int index) {
+        return Output.tuple(args.api().internalDnsName(), publicHost, args.backupBucketName())
+                .applyValue(t -> new MasterUserData.Inputs(args.spec(), args.tuning(),
+                        new KubeadmConfig.Endpoints(t.t1, t.t2.isEmpty() ? null : t.t2), args.caCertHash(), t.t3,
+                        args.backupPrefix(), index));
+    }
+
+    private Parameter configParameter(String resourceName, ClusterSpec spec, int index, String leaf, Output<String> value) {
+        return new Parameter(resourceName, ParameterArgs.builder()
+                .name(spec.ssmPrefix() + "/control-plane/master-" + index + "/" + leaf)
+                .type("String")
+                // Standard parameters hold 4 KB; a larger configuration moves to the advanced tier by itself.
+                .tier("Intelligent-Tiering")
+                .value(value)
+                .description("kilonode: desired " + leaf + " of master " + index)
+                .tags(spec.tagsFor("master"))
+                .build(), CustomResourceOptions.builder().parent(this).build());
+    }
+
+    private static List<NodeIdentity.Statement> statements(ClusterSpec spec, Args args, List<Output<String>> readable) {
         String asgArns = "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/kilonode-"
                 + spec.stack() + "-*";
         return List.of(
-                new NodeIdentity.Statement("ReadClusterSecrets", List.of("ssm:GetParameter"), args.readableSecretArns()),
+                new NodeIdentity.Statement("ReadClusterSecretsAndConfig", List.of("ssm:GetParameter"), readable),
                 new NodeIdentity.Statement("WriteEtcdSnapshots", List.of("s3:PutObject", "s3:GetObject"),
                         List.of(args.backupBucketArn().applyValue(arn -> arn + "/" + args.backupPrefix() + "/*"))),
                 new NodeIdentity.Statement("ListEtcdSnapshots", List.of("s3:ListBucket"), List.of(args.backupBucketArn())),

@@ -26,6 +26,18 @@ public final class MasterUserData {
                          String backupBucket, String backupPrefix, int index) {
     }
 
+    /** What {@code ${SSM_PREFIX}/control-plane/master-<i>/kubeadm} holds: the master's kubeadm configuration. */
+    public static String desiredKubeadm(Inputs in) {
+        return KubeadmConfig.controlPlane(in.spec(), in.tuning(), in.endpoints(), in.index());
+    }
+
+    /** What {@code .../etcd-events} holds: the events etcd static pod, or {@value #NO_EVENTS_ETCD}. */
+    public static String desiredEventsEtcd(Inputs in) {
+        return in.spec().eventsEtcdEnabled() ? EventsEtcdManifest.render(in.spec(), in.tuning(), in.index()) : NO_EVENTS_ETCD;
+    }
+
+    public static final String NO_EVENTS_ETCD = "none";
+
     public static String render(Inputs in) {
         ClusterSpec spec = in.spec();
         Map<String, String> env = NodeBootstrap.commonEnv(spec, "master", in.endpoints().internal());
@@ -46,12 +58,14 @@ public final class MasterUserData {
                 // The etcd SSDs are kilonode's, not cloud-init's default /mnt.
                 .unmount("ephemeral0").unmount("ephemeral1");
         for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-restore.sh",
-                "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh"}) {
+                "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh",
+                "reconcile-control-plane.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }
         for (String unit : new String[]{"kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
                 "kilonode-token-sync.service", "kilonode-token-sync.timer",
-                "kilonode-node-drainer.service", "kilonode-node-drainer.timer"}) {
+                "kilonode-node-drainer.service", "kilonode-node-drainer.timer",
+                "kilonode-reconcile-control-plane.service", "kilonode-reconcile-control-plane.timer"}) {
             NodeBootstrap.unit(cc, COMPONENT, unit);
         }
         // Reset the unit's default interval before setting ours (systemd adds list-valued timer settings).
@@ -59,7 +73,7 @@ public final class MasterUserData {
                 "[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=" + spec.etcd().backupIntervalMinutes() + "min\n");
 
         if (in.index() == 0) {
-            cc.file(KubeadmConfig.DIR + "/init.yaml", "0600", KubeadmConfig.init(spec, in.tuning(), in.endpoints()));
+            cc.file(KubeadmConfig.DIR + "/init.yaml", "0600", desiredKubeadm(in));
         } else {
             cc.file(KubeadmConfig.DIR + "/join-control-plane.yaml", "0600",
                     KubeadmConfig.joinControlPlane(spec, in.endpoints(), in.caCertHash(), in.index()));
@@ -67,16 +81,18 @@ public final class MasterUserData {
         KubeadmConfig.controlPlanePatches(in.tuning())
                 .forEach((file, body) -> cc.file(KubeadmConfig.PATCH_DIR + "/" + file, "0644", body));
         if (spec.eventsEtcdEnabled()) {
-            cc.file(EventsEtcdManifest.PATH, "0600", EventsEtcdManifest.render(spec, in.tuning(), in.index()));
+            cc.file(EventsEtcdManifest.PATH, "0600", desiredEventsEtcd(in));
         }
         cc.run("/opt/kilonode/install-kubernetes.sh")
                 .run("/opt/kilonode/prepare-etcd-disks.sh")
                 .run("/opt/kilonode/fetch-pki.sh")
                 .run("/opt/kilonode/etcd-restore.sh")
                 .run("/opt/kilonode/kubeadm-bootstrap.sh")
+                // Boot applied the current configuration; reconcile acts only when SSM says otherwise.
+                .run("env", "KILONODE_RECONCILE_SEED=1", "/opt/kilonode/reconcile-control-plane.sh")
                 .run("systemctl", "daemon-reload")
                 .run("systemctl", "enable", "--now", "kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
-                        "kilonode-node-drainer.timer");
+                        "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
         return cc.render();
     }
 }

@@ -47,9 +47,10 @@ class MasterUserDataTest {
         JsonNode doc = render("scale", Map.of(), 0);
         assertThat(commands(doc)).containsExactly("/opt/kilonode/install-kubernetes.sh",
                 "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/fetch-pki.sh", "/opt/kilonode/etcd-restore.sh",
-                "/opt/kilonode/kubeadm-bootstrap.sh", "systemctl daemon-reload", "systemctl enable");
-        assertThat(doc.get("runcmd").get(6).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
-                "kilonode-node-drainer.timer");
+                "/opt/kilonode/kubeadm-bootstrap.sh", "env KILONODE_RECONCILE_SEED=1", "systemctl daemon-reload",
+                "systemctl enable");
+        assertThat(doc.get("runcmd").get(7).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
+                "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
         assertThat(doc.get("mounts").toString()).isEqualTo("[[\"ephemeral0\"],[\"ephemeral1\"]]");
     }
 

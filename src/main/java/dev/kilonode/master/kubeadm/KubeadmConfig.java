@@ -57,8 +57,16 @@ public final class KubeadmConfig {
     // ---------------------------------------------------------------- the first master
 
     public static String init(ClusterSpec spec, TuningProfile t, Endpoints endpoints) {
+        return controlPlane(spec, t, endpoints, 0);
+    }
+
+    /**
+     * Master {@code index}'s full control-plane configuration (its own address, the cluster configuration with the
+     * tuning profile's flags): master 0 boots from it, and every master reconciles its static pods to it from SSM.
+     */
+    public static String controlPlane(ClusterSpec spec, TuningProfile t, Endpoints endpoints, int index) {
         KubeadmApi api = KubeadmApi.forMinor(spec.kubernetesMinorNumber());
-        String ip = spec.masterIp(0);
+        String ip = spec.masterIp(index);
         var init = new InitConfiguration(api.apiVersion, "InitConfiguration", new LocalApiEndpoint(ip, 6443),
                 masterRegistration(api, ip), new Patches(PATCH_DIR));
         return documents(init, cluster(spec, t, endpoints, api), clusterKubelet(spec, t),
