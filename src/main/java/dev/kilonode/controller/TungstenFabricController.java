@@ -73,7 +73,4 @@ public class TungstenFabricController extends ComponentResource {
         return Output.all(instances.stream().map(Instance::privateIp).toList());
     }
 
-    public List<Instance> instances() {
-        return List.copyOf(instances);
-    }
 }

@@ -19,7 +19,6 @@ import dev.kilonode.tuning.TuningProfile;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * The Kubernetes masters: 1 or 3 instances with fixed private addresses (etcd peers and the TF config name them up
@@ -112,11 +111,5 @@ public class KubernetesMaster extends ComponentResource {
         return Output.all(instances.stream().map(Instance::privateIp).toList());
     }
 
-    public List<Instance> instances() {
-        return List.copyOf(instances);
-    }
 
-    public Optional<Instance> first() {
-        return instances.stream().findFirst();
-    }
 }
