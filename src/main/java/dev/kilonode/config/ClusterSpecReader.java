@@ -156,6 +156,17 @@ public final class ClusterSpecReader {
             }
         }
 
+        if (masters.instanceType() != null && groups.stream().allMatch(g -> g.instanceType() != null)) {
+            // The control plane's requests must fit the master's allocatable, or kubeadm init cannot start it
+            // (tuning/ControlPlaneBudget). Checked here so a bad size/type pair stops before any resource exists.
+            var size = new dev.kilonode.tuning.ClusterSize(totalWorkers, podsPerWorker, masters.count(),
+                    masters.instanceType(), groups.stream().map(WorkerGroupSpec::instanceType).distinct().toList(),
+                    etcd.eventsEtcdEnabled(totalWorkers));
+            var fit = dev.kilonode.tuning.ControlPlaneBudget.check(size);
+            if (!fit.fits()) {
+                problem("masterInstanceType", masters.instanceType().name(), fit.explanation());
+            }
+        }
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems);
         }

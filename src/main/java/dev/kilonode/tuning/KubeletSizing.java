@@ -2,8 +2,6 @@ package dev.kilonode.tuning;
 
 import dev.kilonode.config.InstanceType;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Kubelet reservations scaled to an instance type by the method of report 003: on a 16-CPU, 32 GiB node it reserved
@@ -35,25 +33,5 @@ final class KubeletSizing {
         long byCpu = type.vcpus() * 20L;
         long byMem = Math.round(type.memoryGiB() * 8);
         return (int) Math.min(110, Math.max(16, Math.min(byCpu, byMem)));
-    }
-
-    /**
-     * Guaranteed QoS (requests = limits) for the static control-plane pods, as shares of the master: the API server
-     * took 309 % of 4 vCPUs at 1,000 nodes in report 000, so it gets the largest share; 10 % stays for the kubelet,
-     * containerd and the OS.
-     */
-    static TuningProfile.ControlPlaneResources controlPlaneResources(InstanceType master) {
-        Map<String, TuningProfile.Resources> shares = new LinkedHashMap<>();
-        shares.put("kube-apiserver", share(master, 0.50));
-        shares.put("etcd", share(master, 0.20));
-        shares.put("kube-controller-manager", share(master, 0.12));
-        shares.put("kube-scheduler", share(master, 0.08));
-        return new TuningProfile.ControlPlaneResources(shares);
-    }
-
-    private static TuningProfile.Resources share(InstanceType type, double fraction) {
-        long cpuMilli = Math.round(type.vcpus() * 1000 * fraction / 10.0) * 10;
-        long memMiB = Math.round(type.memoryMiB() * fraction / 16.0) * 16;
-        return new TuningProfile.Resources(cpuMilli + "m", memMiB + "Mi");
     }
 }

@@ -1,5 +1,8 @@
 package dev.kilonode.tuning;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * Size tiers and the numbers behind them. Tier 0: fewer than 100 workers (Kubernetes' defaults); tier 1: 100+;
  * tier 2: 500+ (the 1,000-node clusters of reports 000 and 002); tier 3: 2,000+ (report 001's 4,100 nodes).
@@ -62,6 +65,79 @@ final class Tiers {
      * 900 nodes and was stable with 6 replicas; we never go below that from 500 workers and add one per 64 nodes. */
     static final int[] COREDNS_MIN_REPLICAS = {2, 3, 6, 12};
     static final int COREDNS_NODES_PER_REPLICA = 64;
+
+
+    /**
+     * Pods that run on every master besides the static control plane, with the requests the kubelet adds up for them
+     * (max of the sum of the containers and the largest init container; see cni/ContrailCni, a test checks these
+     * against what it renders):
+     * Contrail kube-manager (masters only, 250m/512Mi, its init container is smaller); the vRouter agent (containers
+     * 250m+20m+10m, 512+64+64 Mi; its largest init container, the kernel module build, 100m/256Mi) — masters run it so
+     * that they have a pod network; kube-proxy (kubeadm's DaemonSet tolerates every taint and sets no requests,
+     * cmd/kubeadm/app/phases/addons/proxy/manifests.go), counted as zero.
+     */
+    static final Map<String, ControlPlaneBudget.PodRequest> MASTER_DAEMONS = ordered(
+            "contrail-kube-manager", new ControlPlaneBudget.PodRequest(250, 512),
+            "contrail-agent", new ControlPlaneBudget.PodRequest(280, 640),
+            "kube-proxy", new ControlPlaneBudget.PodRequest(0, 0));
+
+    /**
+     * Share of a master's allocatable left unrequested: room for a CoreDNS replica (kubeadm's CoreDNS tolerates the
+     * control-plane taint; 100m/70Mi), a DaemonSet added later (log or metrics agents), and for raising the static
+     * pods' requests on a running master when the cluster grows a tier (a pod the scheduler bound there meanwhile could
+     * otherwise make the kubelet reject the regenerated static pod).
+     */
+    static final int MASTER_HEADROOM_PERCENT = 10;
+
+    /**
+     * Floors: the smallest requests each control-plane component gets at each tier; a master type that cannot give
+     * all of them is rejected. Tier 0 is kubeadm's own requests (cmd/kubeadm/app/phases/controlplane/manifests.go:
+     * API server 250m, controller manager 200m, scheduler 100m; cmd/kubeadm/app/phases/etcd/local.go: etcd 100m /
+     * 100Mi) with the memory each needs to start. Tier 2 is what report 000 measured on its m3.xlarge master at 1,000
+     * nodes (top: kube-apiserver 309 % CPU / 2.7 GiB RES, etcd 47.5 % / 520 MB, kube-controller-manager 17.6 % / 350 MB,
+     * kube-scheduler 2.7 % / 120 MB), rounded up: the API server's CPU floor is one core, the rest of its 3 cores is
+     * burst, which requests do not cap. Tier 3 (4× the nodes, report 001's 4,100) doubles tier 2.
+     */
+    static final Map<String, long[]> FLOOR_CPU_MILLI = ordered(
+            ControlPlaneBudget.API_SERVER, new long[]{250, 500, 1_000, 2_000},
+            ControlPlaneBudget.CONTROLLER_MANAGER, new long[]{200, 200, 200, 400},
+            ControlPlaneBudget.SCHEDULER, new long[]{100, 100, 100, 200},
+            ControlPlaneBudget.ETCD, new long[]{100, 200, 500, 1_000},
+            ControlPlaneBudget.EVENTS_ETCD, new long[]{100, 100, 250, 500});
+    static final Map<String, long[]> FLOOR_MEMORY_MIB = ordered(
+            ControlPlaneBudget.API_SERVER, new long[]{512, 1_024, 3_072, 6_144},
+            ControlPlaneBudget.CONTROLLER_MANAGER, new long[]{256, 256, 512, 1_024},
+            ControlPlaneBudget.SCHEDULER, new long[]{128, 128, 256, 512},
+            ControlPlaneBudget.ETCD, new long[]{256, 512, 1_024, 2_048},
+            ControlPlaneBudget.EVENTS_ETCD, new long[]{128, 256, 512, 1_024});
+
+    /** How what is left above the floors is shared: mostly to the API server, which report 000 saw saturate first. */
+    static final Map<String, Double> SURPLUS_WEIGHT = ordered(
+            ControlPlaneBudget.API_SERVER, 0.50,
+            ControlPlaneBudget.CONTROLLER_MANAGER, 0.12,
+            ControlPlaneBudget.SCHEDULER, 0.08,
+            ControlPlaneBudget.ETCD, 0.20,
+            ControlPlaneBudget.EVENTS_ETCD, 0.10);
+
+    /**
+     * The one memory limit kept, on the events etcd, at this multiple of its request: its data is expendable (events
+     * live an hour and are not backed up), so when the event rate runs away it is the one that should be OOM-killed at
+     * its own cgroup limit, not the main etcd or the API server chosen by the kernel's OOM killer. The API server,
+     * controller manager, scheduler and main etcd have none: an OOM kill at a limit would restart them (API server:
+     * every client re-lists; etcd: a leader election) under exactly the load that raised their memory, and the kubelet's
+     * eviction never evicts a static pod, so a limit would protect nothing the node's reservations do not.
+     */
+    static final int EVENTS_ETCD_MEMORY_LIMIT_FACTOR = 2;
+
+    private static <V> Map<String, V> ordered(Object... keyValues) {
+        Map<String, V> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            @SuppressWarnings("unchecked")
+            V v = (V) keyValues[i + 1];
+            m.put((String) keyValues[i], v);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
 
     private Tiers() {
     }

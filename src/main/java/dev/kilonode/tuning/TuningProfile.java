@@ -17,7 +17,7 @@ public record TuningProfile(
         Scheduler scheduler,
         Etcd etcd,
         Map<String, KubeletReservation> kubelet,
-        ControlPlaneResources controlPlaneResources,
+        ControlPlaneBudget controlPlane,
         int apiLoadBalancerIdleTimeoutSeconds,
         int coreDnsMinReplicas,
         int coreDnsNodesPerReplica) {
@@ -44,11 +44,16 @@ public record TuningProfile(
                                      String evictionImagefsAvailable, int maxPods) {
     }
 
-    /** Requests equal to limits for each static control-plane pod: the Guaranteed QoS class (report 003). */
-    public record ControlPlaneResources(Map<String, Resources> byComponent) {
+    /**
+     * A static control-plane pod's requests (Burstable QoS: no CPU limit; a memory limit only where
+     * {@link ControlPlaneBudget} explains why, else null).
+     */
+    public record Resources(String cpu, String memory, String memoryLimit) {
     }
 
-    public record Resources(String cpu, String memory) {
+    /** Each static control-plane pod's resources by component (kube-apiserver, ..., etcd-events when on). */
+    public Map<String, Resources> controlPlaneResources() {
+        return controlPlane.staticPods();
     }
 
     public static TuningProfile forCluster(ClusterSize size) {
@@ -69,7 +74,7 @@ public record TuningProfile(
                 new Scheduler(Tiers.SCHEDULER_QPS[tier], Tiers.SCHEDULER_BURST[tier]),
                 new Etcd(Tiers.ETCD_QUOTA_BYTES[tier], Tiers.ETCD_HEARTBEAT_MS[tier], Tiers.ETCD_ELECTION_MS[tier]),
                 kubelet,
-                KubeletSizing.controlPlaneResources(size.masterType()),
+                ControlPlaneBudget.of(size.masterType(), tier, size.eventsEtcd()),
                 Tiers.API_LB_IDLE_TIMEOUT_SECONDS,
                 Tiers.COREDNS_MIN_REPLICAS[tier],
                 Tiers.COREDNS_NODES_PER_REPLICA);

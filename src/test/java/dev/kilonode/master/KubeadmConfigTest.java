@@ -95,7 +95,11 @@ class KubeadmConfigTest {
         assertThat(command).contains("--name=events-1", "--listen-peer-urls=https://10.0.32.21:2383",
                 "events-0=https://10.0.0.20:2383,events-1=https://10.0.32.21:2383,events-2=https://10.0.64.22:2383",
                 "--quota-backend-bytes=8589934592", "--data-dir=/var/lib/etcd-events");
-        assertThat(pod.at("/spec/containers/0/resources/requests")).isEqualTo(pod.at("/spec/containers/0/resources/limits"));
+        // Burstable: no CPU limit; the events etcd alone keeps a memory limit, twice its request.
+        JsonNode res = pod.at("/spec/containers/0/resources");
+        assertThat(res.at("/limits/cpu").isMissingNode()).isTrue();
+        assertThat(Long.parseLong(res.at("/limits/memory").asText().replace("Mi", "")))
+                .isEqualTo(2 * Long.parseLong(res.at("/requests/memory").asText().replace("Mi", "")));
         Map<String, String> api = args(kind(docs(KubeadmConfig.init(spec, t, ENDPOINTS)), "ClusterConfiguration").at("/apiServer/extraArgs"));
         assertThat(api.get("etcd-servers-overrides")).isEqualTo(
                 "/events#https://10.0.0.20:2382;https://10.0.32.21:2382;https://10.0.64.22:2382");
@@ -103,15 +107,17 @@ class KubeadmConfigTest {
     }
 
     @Test
-    void controlPlanePodsGetGuaranteedQos() throws IOException {
+    void controlPlanePodsGetRequestsAndNoLimits() throws IOException {
         ClusterSpec spec = Stacks.spec("scale", Stacks.config("scale"));
         var patches = KubeadmConfig.controlPlanePatches(TuningProfile.forCluster(ClusterSize.of(spec)));
         assertThat(patches).containsOnlyKeys("kube-apiserver+strategic.yaml", "etcd+strategic.yaml",
                 "kube-controller-manager+strategic.yaml", "kube-scheduler+strategic.yaml");
         for (String body : patches.values()) {
             JsonNode c = docs(body).get(0).at("/spec/containers/0");
-            assertThat(c.at("/resources/requests")).isEqualTo(c.at("/resources/limits"));
-            assertThat(c.at("/resources/limits/cpu").asText()).endsWith("m");
+            assertThat(c.at("/resources/requests/cpu").asText()).endsWith("m");
+            assertThat(c.at("/resources/requests/memory").asText()).endsWith("Mi");
+            // Finding 13: a CPU limit throttles the API server and etcd exactly when report 001 says they need it.
+            assertThat(c.at("/resources/limits").isMissingNode()).as(body).isTrue();
         }
     }
 

@@ -22,6 +22,10 @@ class NodeGroupTest {
     static Stacks.Plan withWorkers(int n) {
         var config = Stacks.config("scale");
         config.put("kilonode:workerCount", String.valueOf(n));
+        if (n >= 2_000) {
+            // The control plane of 2,000+ workers does not fit an m3.xlarge master (tuning/ControlPlaneBudget).
+            config.put("kilonode:masterInstanceType", "m3.2xlarge");
+        }
         return Stacks.plan("scale", config);
     }
 

@@ -11,11 +11,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class TuningProfileTest {
 
-    private static final InstanceType MASTER = InstanceTypes.require("m3.xlarge");
+    /** Large enough for every tier (a 4,000-worker control plane does not fit an m3.xlarge; ControlPlaneFitTest). */
+    private static final InstanceType MASTER = InstanceTypes.require("m3.2xlarge");
     private static final InstanceType WORKER = InstanceTypes.require("m3.medium");
 
     static TuningProfile at(int workers) {
-        return TuningProfile.forCluster(new ClusterSize(workers, 30, 1, MASTER, List.of(WORKER)));
+        return TuningProfile.forCluster(new ClusterSize(workers, 30, 1, MASTER, List.of(WORKER), workers >= 500));
     }
 
     @Test
@@ -69,7 +70,7 @@ class TuningProfileTest {
             previous = next;
         }
         // More expected pods never lowers a limit either.
-        assertThat(TuningProfile.forCluster(new ClusterSize(50, 200, 1, MASTER, List.of(WORKER))).tier()).isGreaterThan(at(50).tier());
+        assertThat(TuningProfile.forCluster(new ClusterSize(50, 200, 1, MASTER, List.of(WORKER), false)).tier()).isGreaterThan(at(50).tier());
     }
 
     @Test
@@ -89,13 +90,5 @@ class TuningProfileTest {
         assertThat(big.systemReservedCpu()).isEqualTo("500m");
         assertThat(big.systemReservedMemory()).isEqualTo("1024Mi");
         assertThat(big.evictionMemoryAvailable()).isEqualTo("500Mi");
-    }
-
-    @Test
-    void controlPlanePodsAreGuaranteedAndFitTheMaster() {
-        var res = at(1_000).controlPlaneResources().byComponent();
-        assertThat(res).containsKeys("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler");
-        long cpu = res.values().stream().mapToLong(r -> Long.parseLong(r.cpu().replace("m", ""))).sum();
-        assertThat(cpu).isLessThan(MASTER.vcpus() * 1000L);
     }
 }

@@ -1,6 +1,7 @@
 package dev.kilonode.master.kubeadm;
 
 import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.tuning.ControlPlaneBudget;
 import dev.kilonode.tuning.TuningProfile;
 
 import java.util.ArrayList;
@@ -57,10 +58,7 @@ public final class EventsEtcdManifest {
                 "--peer-client-cert-auth=true"));
         KubeadmConfig.etcdFlags(t).forEach((k, v) -> command.add("--" + k + "=" + v));
 
-        TuningProfile.Resources res = t.controlPlaneResources().byComponent().get("etcd");
-        Map<String, String> amount = new LinkedHashMap<>();
-        amount.put("cpu", res.cpu());
-        amount.put("memory", res.memory());
+        TuningProfile.Resources res = t.controlPlaneResources().get(ControlPlaneBudget.EVENTS_ETCD);
 
         Map<String, Object> probe = new LinkedHashMap<>();
         probe.put("httpGet", Map.of("host", "127.0.0.1", "path", "/health?exclude=NOSPACE&serializable=true",
@@ -75,7 +73,7 @@ public final class EventsEtcdManifest {
         container.put("name", "etcd");
         container.put("image", "registry.k8s.io/etcd:" + ETCD_IMAGE.get(spec.kubernetesMinorNumber()));
         container.put("command", command);
-        container.put("resources", Map.of("requests", amount, "limits", amount));
+        container.put("resources", KubeadmConfig.resources(res));
         container.put("livenessProbe", probe);
         container.put("volumeMounts", List.of(
                 Map.of("name", "data", "mountPath", "/var/lib/etcd-events"),

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.InstanceType;
 import dev.kilonode.config.WorkerGroupSpec;
+import dev.kilonode.tuning.ControlPlaneBudget;
 import dev.kilonode.tuning.TuningProfile;
 
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import static dev.kilonode.master.kubeadm.KubeadmTypes.*;
 /**
  * Renders every kubeadm file a node receives from typed objects: the first master's init configuration (with the
  * tuning profile's flags), the other masters' and the workers' join configurations, the kubelet patches (report 003's
- * reservations per instance type) and the Guaranteed-QoS patches for the static control-plane pods.
+ * reservations per instance type) and the patches that give the static control-plane pods their budgeted requests.
  */
 public final class KubeadmConfig {
 
@@ -191,19 +192,37 @@ public final class KubeadmConfig {
 
     // ---------------------------------------------------------------- static pod patches
 
-    /** Strategic-merge patches giving each control-plane static pod requests = limits (Guaranteed QoS, report 003). */
+    /**
+     * Strategic-merge patches (kubeadm's --patches / patches.directory, targets kube-apiserver, kube-controller-manager,
+     * kube-scheduler, etcd) that set each static pod's requests from the tuning profile's budget. kubeadm's own
+     * manifests carry only small CPU requests and no limits, and the patch merges into them key by key, so the result
+     * has exactly the budget's requests and no CPU limit (Burstable QoS; see ControlPlaneBudget for why).
+     */
     public static Map<String, String> controlPlanePatches(TuningProfile t) {
         Map<String, String> files = new LinkedHashMap<>();
-        t.controlPlaneResources().byComponent().forEach((component, res) -> {
-            Map<String, String> amount = new LinkedHashMap<>();
-            amount.put("cpu", res.cpu());
-            amount.put("memory", res.memory());
+        t.controlPlaneResources().forEach((component, res) -> {
+            if (component.equals(ControlPlaneBudget.EVENTS_ETCD)) {
+                return; // not a kubeadm component: its manifest is rendered whole (EventsEtcdManifest)
+            }
             Map<String, Object> container = new LinkedHashMap<>();
             container.put("name", component);
-            container.put("resources", Map.of("requests", amount, "limits", amount));
+            container.put("resources", resources(res));
             files.put(component + "+strategic.yaml", documents(Map.of("spec", Map.of("containers", List.of(container)))));
         });
         return files;
+    }
+
+    /** A container's resources: the requests, and a memory limit only where the budget keeps one. */
+    static Map<String, Object> resources(TuningProfile.Resources res) {
+        Map<String, String> requests = new LinkedHashMap<>();
+        requests.put("cpu", res.cpu());
+        requests.put("memory", res.memory());
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("requests", requests);
+        if (res.memoryLimit() != null) {
+            out.put("limits", Map.of("memory", res.memoryLimit()));
+        }
+        return out;
     }
 
     static String documents(Object... docs) {
