@@ -52,6 +52,7 @@ public final class KilonodeStack {
             // One clear message, no stack trace, before any resource is registered.
             throw new RunException(e.getMessage());
         }
+        ClusterSpecReader.warnings(spec, java.time.LocalDate.now(java.time.ZoneOffset.UTC)).forEach(w -> ctx.log().warn(w));
         TuningProfile tuning = TuningProfile.forCluster(ClusterSize.of(spec));
 
         // An explicit provider: the region comes from our validated config, not from ambient aws:region.

@@ -47,8 +47,22 @@ public final class ClusterSpecReader {
     private final String stack;
     private final List<ConfigProblem> problems = new ArrayList<>();
 
+    /** Every key the reader asked for: known by construction, even before Pulumi.yaml declares it. */
+    private final Set<String> asked = new HashSet<>();
+
     private ClusterSpecReader(ConfigSource source, String stack) {
-        this.source = source;
+        this.source = new ConfigSource() {
+            @Override
+            public Optional<String> get(String fullKey) {
+                asked.add(fullKey);
+                return source.get(fullKey);
+            }
+
+            @Override
+            public Set<String> keys() {
+                return source.keys();
+            }
+        };
         this.stack = stack;
     }
 
@@ -130,7 +144,7 @@ public final class ClusterSpecReader {
                 toggle("eventsEtcd"),
                 integer("etcdBackupIntervalMinutes", 15, 5, 1440),
                 integer("etcdBackupRetentionDays", 14, 1, 3650));
-        int podsPerWorker = integer("podsPerWorker", 30, 1, 250);
+        int podsPerWorker = integer("podsPerWorker", 20, 1, 250);
 
         CostTags tags = new CostTags(
                 tag("environment", stack),
@@ -167,11 +181,74 @@ public final class ClusterSpecReader {
                 problem("masterInstanceType", masters.instanceType().name(), fit.explanation());
             }
         }
+        crossChecks(podsPerWorker, groups, expiresOn);
+        checkKeys();
+
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems);
         }
         return new ClusterSpec(stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
                 List.copyOf(groups), parked, k8s, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki);
+    }
+
+    /**
+     * Settings that contradict each other, each valid alone. Warnings (true but not fatal) are in {@link #warnings}.
+     */
+    private void crossChecks(int podsPerWorker, List<WorkerGroupSpec> groups, Optional<LocalDate> expiresOn) {
+        Set<String> reported = new HashSet<>();
+        for (WorkerGroupSpec g : groups) {
+            if (g.instanceType() != null && podsPerWorker > g.instanceType().maxPods()
+                    && reported.add(g.instanceType().name())) {
+                String typeKey = WorkerGroupSpec.DEFAULT_NAME.equals(g.name()) ? "kilonode:workerInstanceType"
+                        : "worker group " + g.name();
+                problem("podsPerWorker", String.valueOf(podsPerWorker), "at most " + g.instanceType().maxPods()
+                        + ", the kubelet's maxPods on " + g.instanceType().name() + " (" + typeKey + "); the control plane "
+                        + "would be sized for pods no worker can run (lower podsPerWorker or pick a larger type)");
+            }
+        }
+        if (expiresOn.isEmpty() && source.get("kilonode:expiryAction").filter("destroy"::equals).isPresent()) {
+            problem("expiryAction", "destroy", "only together with kilonode:expiresOn (without a date nothing is ever destroyed)");
+        }
+    }
+
+    /**
+     * Every key of the stack must be a declared setting ({@link DeclaredSettings}: Pulumi.yaml, structured, PKI) or
+     * belong to another namespace (aws:, pulumi:, ...). A typo is otherwise silently ignored and the default used.
+     * Also: an empty value for a setting whose declared default is not empty (such as {@code tfTag: ""}).
+     */
+    private void checkKeys() {
+        DeclaredSettings declared = DeclaredSettings.project();
+        Set<String> known = new java.util.TreeSet<>(declared.keys());
+        known.addAll(asked);
+        for (String key : source.keys()) {
+            int colon = key.indexOf(':');
+            if (colon <= 0) {
+                String guess = DeclaredSettings.closest(DeclaredSettings.NAMESPACE + ":" + key, known)
+                        .orElse(DeclaredSettings.NAMESPACE + ":" + key);
+                problems.add(new ConfigProblem(key, "(no namespace)", "a key written namespace:name; did you mean `"
+                        + guess + "`?"));
+            } else if (key.substring(0, colon).equals(DeclaredSettings.NAMESPACE) && !known.contains(key)) {
+                problems.add(new ConfigProblem(key, "(unknown setting)", DeclaredSettings.closest(key, known)
+                        .map(k -> "did you mean `" + k + "`?")
+                        .orElse("a setting declared in Pulumi.yaml's config: block (or workerGroups, workerLabels, the PKI)")));
+            } else if (key.substring(0, colon).equals(DeclaredSettings.NAMESPACE)) {
+                String shortKey = key.substring(colon + 1);
+                Optional<String> def = declared.scalarDefault(shortKey);
+                if (def.isPresent() && source.get(key).filter(String::isEmpty).isPresent()) {
+                    problems.add(new ConfigProblem(key, "\"\"", "a value; remove the line to use the default " + def.get()));
+                }
+            }
+        }
+    }
+
+    /** True but not fatal: printed by {@code plan} and logged by the program under {@code pulumi up}. */
+    public static List<String> warnings(ClusterSpec spec, LocalDate today) {
+        List<String> warnings = new ArrayList<>();
+        // Not an error: cost-control's park runs `pulumi up` on exactly such a stack, and a committed stack keeps planning.
+        spec.expiresOn().filter(d -> d.isBefore(today) && !spec.production()).ifPresent(d -> warnings.add(
+                "kilonode:expiresOn = \"" + d + "\" is past: cost-control " + (spec.expiryAction() == ClusterSpec.ExpiryAction.DESTROY
+                        ? "destroys" : "parks") + " this stack on its next run; move the date to keep it"));
+        return warnings;
     }
 
     /** The value the offline plan stands in for a secret (see PlanCommand); accepted, never deployed. */
@@ -472,11 +549,14 @@ public final class ClusterSpecReader {
         if (type.isPresent()) {
             return type.get();
         }
+        // Every accepted type, not only the family's: m3.meduim is a typo of m3.medium, m4.large may want m5.large.
+        String all = "one of " + String.join(", ", InstanceTypes.names())
+                + DeclaredSettings.closest(name, InstanceTypes.names()).map(c -> "; did you mean `" + c + "`?").orElse("");
         String family = name.contains(".") ? name.substring(0, name.indexOf('.')) : name;
         if (!InstanceTypes.families().contains(family)) {
-            problem(key, name, "an instance type of a supported family (" + String.join(", ", InstanceTypes.families()) + ")");
+            problem(key, name, "an instance type of a supported family (" + String.join(", ", InstanceTypes.families()) + "): " + all);
         } else {
-            problem(key, name, "one of " + String.join(", ", InstanceTypes.names().stream().filter(n -> n.startsWith(family + ".")).toList()));
+            problem(key, name, all);
         }
         return null;
     }

@@ -17,7 +17,11 @@ public final class ConfigValidationException extends RuntimeException {
         return problems;
     }
 
+    /** One problem: one line. Several: a count, then one line each. */
     private static String format(List<ConfigProblem> problems) {
+        if (problems.size() == 1) {
+            return "invalid stack configuration: " + problems.get(0);
+        }
         return "invalid stack configuration (" + problems.size() + " problem" + (problems.size() == 1 ? "" : "s") + "):\n"
                 + problems.stream().map(p -> "  - " + p).collect(Collectors.joining("\n"));
     }

@@ -226,6 +226,11 @@ public record CostEstimate(String region, String currency, String pricesRetrieve
         }
         sb.append(String.join(", ", parts));
         BigDecimal total = knownHourly();
+        if (partial() && total.signum() == 0) {
+            // Nothing priced (typically a region missing from the price table): a total of $0.00 would be a lie.
+            return sb.append("; total unknown: no on-demand prices for ").append(region).append(" (missing: ")
+                    .append(String.join(", ", missingPrices())).append(")").toString();
+        }
         sb.append("; total ").append(partial() ? "at least " : "").append(money(total)).append("/h ≈ ")
                 .append(wholeMoney(total.multiply(BigDecimal.valueOf(HOURS_PER_MONTH)))).append("/month");
         if (partial()) {

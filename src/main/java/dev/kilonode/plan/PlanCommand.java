@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,8 +87,14 @@ public final class PlanCommand implements Callable<Integer> {
                 return 2;
             }
         }
+        Path dir = out != null ? out : Path.of("target", "plan", stack);
         try {
-            Path dir = out != null ? out : Path.of("target", "plan", stack);
+            OutputDirectory.check(dir);
+        } catch (OutputDirectory.NotWritableException e) {
+            stderr.println("kilonode plan: cannot write " + (out != null ? "--out " : "") + e.getMessage());
+            return 2;
+        }
+        try {
             int code = plan(file, dir);
             if (code != 0 || before == null) {
                 return code;
@@ -107,6 +115,13 @@ public final class PlanCommand implements Callable<Integer> {
             return 0;
         } catch (ConfigValidationException e) {
             stderr.println("kilonode plan: " + file + ": " + e.getMessage());
+            return 2;
+        } catch (StackFileException e) {
+            stderr.println(e.getMessage());
+            return 2;
+        } catch (java.nio.file.FileSystemException e) {
+            // The checked directory can still fail while writing (a full disk, a read-only mount).
+            stderr.println("kilonode plan: cannot write " + dir + ": " + OutputDirectory.reason(e));
             return 2;
         } catch (IOException e) {
             stderr.println("kilonode plan: " + e.getMessage());
@@ -130,7 +145,7 @@ public final class PlanCommand implements Callable<Integer> {
             result.errors().forEach(e -> stderr.println("  " + e));
             return 1;
         }
-        List<String> warnings = new ArrayList<>();
+        List<String> warnings = new ArrayList<>(ClusterSpecReader.warnings(spec, LocalDate.now(ZoneOffset.UTC)));
         if (!placeholders.isEmpty()) {
             warnings.add("secrets not initialised; planned with a placeholder CA and [secret] stand-ins (run `java -jar "
                     + "target/kilonode.jar secrets init --stack " + stack + "` before `pulumi up`)");

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -23,7 +24,8 @@ import java.util.Map;
  * plain text. Values travel on the CLI's standard input, never on a command line or in a log.
  * {@code kilonode secrets rotate-token --stack dev} replaces only the bootstrap token.
  */
-@Command(name = "secrets", mixinStandardHelpOptions = true, description = "Create or rotate a stack's cluster secrets.",
+@Command(name = "secrets", mixinStandardHelpOptions = true, description = {"Create or rotate a stack's cluster secrets.",
+        "Needs the Pulumi CLI (`pulumi` on PATH, or --pulumi <path>) and the stack's Pulumi.<stack>.yaml in --cwd."},
         subcommands = {SecretsCommand.Init.class, SecretsCommand.RotateToken.class})
 public final class SecretsCommand implements Runnable {
 
@@ -44,6 +46,49 @@ public final class SecretsCommand implements Runnable {
 
         PrintStream out = System.out;
         PrintStream err = System.err;
+
+        /**
+         * What must hold before the first {@code pulumi} call, each failure one line (exit 2): the CLI exists and the
+         * stack has its file (kilonode's required settings live there; {@code pulumi config set} would otherwise
+         * write secrets for a stack nobody configured).
+         */
+        boolean ready() {
+            if (resolve(pulumi) == null) {
+                err.println("kilonode secrets: the Pulumi CLI `" + pulumi + "` is not " + (pulumi.contains("/")
+                        ? "an executable file" : "on PATH") + "; install it (https://www.pulumi.com/docs/install/) or pass --pulumi <path>");
+                return false;
+            }
+            if (!stack.matches("[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")) {
+                err.println("kilonode secrets: --stack " + stack + " is not a stack name (letters, digits, _ . -)");
+                return false;
+            }
+            Path file = cwd.resolve("Pulumi." + stack + ".yaml");
+            if (!Files.isRegularFile(file)) {
+                err.println("kilonode secrets: no stack file " + file + "; create the stack first (`pulumi stack init "
+                        + stack + "`, then set kilonode:amiId, owner and costCenter) or pass --cwd <project dir>");
+                return false;
+            }
+            return true;
+        }
+
+        /** The executable the name stands for: a path as given, else the first match on PATH; null if none. */
+        static Path resolve(String command) {
+            if (command.contains("/")) {
+                Path p = Path.of(command);
+                return Files.isRegularFile(p) && Files.isExecutable(p) ? p : null;
+            }
+            String path = System.getenv("PATH");
+            if (path == null) {
+                return null;
+            }
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                Path p = Path.of(dir.isEmpty() ? "." : dir, command);
+                if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                    return p;
+                }
+            }
+            return null;
+        }
 
         int set(String key, String value, boolean secret) throws IOException, InterruptedException {
             List<String> cmd = new ArrayList<>(List.of(pulumi, "config", "set", "--stack", stack, key));
@@ -89,6 +134,9 @@ public final class SecretsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (!ready()) {
+                return 2;
+            }
             if (!force && exists(SecretKeys.CA_CERT)) {
                 err.println("kilonode secrets: stack " + stack + " already has " + SecretKeys.CA_CERT
                         + "; a new CA would lock every node out. Use `secrets rotate-token`, or --force on a stack you will rebuild.");
@@ -122,6 +170,9 @@ public final class SecretsCommand implements Runnable {
     static final class RotateToken extends Base implements java.util.concurrent.Callable<Integer> {
         @Override
         public Integer call() throws Exception {
+            if (!ready()) {
+                return 2;
+            }
             int code = set(SecretKeys.BOOTSTRAP_TOKEN, ClusterPki.newToken(new SecureRandom()), true);
             if (code == 0) {
                 out.println("kilonode secrets: new bootstrap token set for stack " + stack + "; run `pulumi up` to roll it out.");

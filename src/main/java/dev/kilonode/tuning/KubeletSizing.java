@@ -24,14 +24,8 @@ final class KubeletSizing {
                 "1Gi", evictMem + "Mi", "10%", "15%", maxPods(type));
     }
 
-    /**
-     * Report 001 ran at most 40 pods on 4-core workers (10 per core) with Guaranteed 0.1-core pods; we allow 20 per
-     * vCPU and 8 per GiB for the usual burstable mix, never fewer than 16 (system DaemonSets: vRouter, kube-proxy...)
-     * and never more than Kubernetes' tested 110 per node (Kubernetes "Considerations for large clusters").
-     */
+    /** See {@link InstanceType#maxPods()}: the config check and the kubelet use the same number. */
     static int maxPods(InstanceType type) {
-        long byCpu = type.vcpus() * 20L;
-        long byMem = Math.round(type.memoryGiB() * 8);
-        return (int) Math.min(110, Math.max(16, Math.min(byCpu, byMem)));
+        return type.maxPods();
     }
 }

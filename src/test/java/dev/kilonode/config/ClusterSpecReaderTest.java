@@ -3,15 +3,24 @@ package dev.kilonode.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kilonode.KilonodeStack;
+import dev.kilonode.plan.PlanCommand;
+import dev.kilonode.plan.PlanEngine;
+import dev.kilonode.plan.StackFile;
+import dev.kilonode.plan.StackFileException;
 import dev.kilonode.testing.Stacks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.HashMap;
+import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -27,7 +36,7 @@ class ClusterSpecReaderTest {
     }
 
     static Stream<Arguments> badConfigurations() {
-        return Stream.of(
+        return Stream.<Arguments>of(
                 arguments("kilonode:vpcCidr", "10.0.0.0/33", "IPv4 CIDR"),
                 arguments("kilonode:vpcCidr", "not-a-cidr", "IPv4 CIDR"),
                 arguments("kilonode:vpcCidr", "10.0.0.1/16", "no host bits"),
@@ -65,13 +74,48 @@ class ClusterSpecReaderTest {
                 arguments("kilonode:workerGroups", "[{\"name\":\"Big\",\"count\":2,\"instanceType\":\"m3.large\"}]", "DNS label"),
                 arguments("kilonode:workerGroups", "[{\"name\":\"big\",\"count\":2,\"instanceType\":\"x9.large\"}]", "supported family"),
                 arguments("kilonode:workerLabels", "{\"kubernetes.io/role\":\"x\"}", "outside the kubernetes.io/"),
-                arguments("kilonode:caCertificate", "hello", "PEM block"));
+                arguments("kilonode:caCertificate", "hello", "PEM block"),
+                // Issue 14: typos, keys without a namespace, settings that contradict each other.
+                arguments("kilonode:wokerCount", "1000", "did you mean `kilonode:workerCount`?"),
+                arguments("kilonode:podsperworker", "20", "did you mean `kilonode:podsPerWorker`?"),
+                arguments("kilonode:bootstrapTokn", "x", "did you mean `kilonode:bootstrapToken`?"),
+                arguments("kilonode:workerGroup", "[]", "did you mean `kilonode:workerGroups`?"),
+                arguments("kilonode:somethingElse", "x", "declared in Pulumi.yaml"),
+                arguments("workerCount", "1000", "namespace:name; did you mean `kilonode:workerCount`?"),
+                arguments("kilonode:podsPerWorker", "60", "at most 20, the kubelet's maxPods on m3.medium (kilonode:workerInstanceType)"),
+                arguments("kilonode:podsPerWorker", "50", "at most 40, the kubelet's maxPods on m3.large (worker group big)",
+                        Map.of("kilonode:workerInstanceType", "m3.xlarge",
+                                "kilonode:workerGroups", "[{\"name\":\"big\",\"count\":2,\"instanceType\":\"m3.large\"}]")),
+                arguments("kilonode:tfTag", "", "remove the line to use the default R2011-latest"),
+                arguments("kilonode:region", "", "remove the line to use the default us-east-1"),
+                arguments("kilonode:workerCount", "", "remove the line to use the default 3"),
+                arguments("kilonode:expiryAction", "destroy", "only together with kilonode:expiresOn",
+                        mapWithNull("kilonode:expiresOn")),
+                arguments("kilonode:workerInstanceType", "m3.meduim", "did you mean `m3.medium`?"),
+                arguments("kilonode:workerInstanceType", "m3.meduim", "m5.large, m5.xlarge"),
+                arguments("kilonode:workerInstanceType", "m4.large", "m5.large"))
+                // A row may name other settings to change (null: remove) for a clash to show.
+                .map(a -> a.get().length == 4 ? a : arguments(a.get()[0], a.get()[1], a.get()[2], Map.of()));
     }
 
-    @ParameterizedTest(name = "{0} = {1}")
+    /** Also remove these keys (a null value) from the stack for the row. */
+    private static Map<String, String> mapWithNull(String key) {
+        Map<String, String> m = new HashMap<>();
+        m.put(key, null);
+        return m;
+    }
+
+    @ParameterizedTest(name = "{0} = {1} {3}")
     @MethodSource("badConfigurations")
-    void rejectsBadValueNamingTheKeyTheValueAndWhatIsAllowed(String key, String value, String allowed) {
+    void rejectsBadValueNamingTheKeyTheValueAndWhatIsAllowed(String key, String value, String allowed, Map<String, String> also) {
         Map<String, String> config = valid();
+        also.forEach((k, v) -> {
+            if (v == null) {
+                config.remove(k);
+            } else {
+                config.put(k, v);
+            }
+        });
         config.put(key, value);
         assertThatThrownBy(() -> ClusterSpecReader.read(ConfigSource.of(config), "dev"))
                 .isInstanceOf(ConfigValidationException.class)
@@ -178,5 +222,129 @@ class ClusterSpecReaderTest {
         assertThat(withoutDefault).containsExactlyInAnyOrder("amiId", "owner", "costCenter");
         assertThat(ClusterSpecReader.read(ConfigSource.of(explicit), "dev"))
                 .isEqualTo(ClusterSpecReader.read(ConfigSource.of(required), "dev"));
+    }
+
+    // ---- Issue 14: the stack file itself (YAML syntax, duplicate keys), as file:line:column ----
+
+    static Stream<Arguments> badStackFiles() {
+        return Stream.of(
+                arguments("config:\n  kilonode:workerCount: \"3\"\n  kilonode:owner: x\n  kilonode:workerCount: \"1000\"\n",
+                        4, 3, "duplicate key kilonode:workerCount (first at line 2)"),
+                arguments("config:\n  kilonode:workerLabels:\n    pool: a\n    pool: b\n", 4, 5, "duplicate key pool (first at line 3)"),
+                arguments("config:\n  kilonode:owner: x\n\tkilonode:costCenter: y\n", 3, 1, "found character '\\t(TAB)'"),
+                arguments("config:\n  kilonode:owner: \"x\n", 3, 1, "found unexpected end of stream (while scanning a quoted scalar at line 2)"),
+                arguments("config:\n  kilonode:owner: x\n  kilonode:apiAllowedCidrs: [1.2.3.0/24\n  kilonode:costCenter: y\n",
+                        4, 22, "expected ',' or ']'"),
+                arguments("config:\n  kilonode:owner: x\n   kilonode:costCenter: y\n", 3, 23, "mapping values are not allowed here"),
+                arguments("# comment\nconfig:\n  - kilonode:owner\n", 2, 1, "config: must be a mapping"),
+                arguments("just text\n", 1, 1, "a stack file is a mapping"));
+    }
+
+    @ParameterizedTest(name = "{index}: {3}")
+    @MethodSource("badStackFiles")
+    void badStackFileIsReportedAtItsLineAndColumn(String yaml, int line, int column, String problem, @TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("Pulumi.t.yaml");
+        Files.writeString(file, yaml);
+        assertThatThrownBy(() -> StackFile.read(file))
+                .isInstanceOfSatisfying(StackFileException.class, e -> {
+                    assertThat(e.problem()).contains(problem);
+                    assertThat(e.getMessage()).startsWith(file + ":" + line + ":" + column + ": ").doesNotContain("\n");
+                });
+    }
+
+    /** A misspelled key in any committed stack file stops the program (the path `pulumi up` takes) before any resource. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("committedStacks")
+    void misspelledKeyInACommittedStackFailsTheProgramWithDidYouMean(String stack) {
+        Map<String, String> config = Stacks.config(stack);
+        config.put("kilonode:wokerCount", "1000");
+        var result = PlanEngine.run(stack, "us-east-1", config, Set.of(), KilonodeStack::define);
+        assertThat(result.errors()).anySatisfy(e -> assertThat(e)
+                .contains("kilonode:wokerCount = (unknown setting): did you mean `kilonode:workerCount`?")
+                .doesNotContain("\tat "));
+        assertThat(result.resources()).allSatisfy(r -> assertThat(r.type()).isEqualTo("pulumi:pulumi:Stack"));
+    }
+
+    /** The same through `plan`: the stack file is the committed one plus the typo, so nothing else can be the cause. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("committedStacks")
+    void misspelledKeyInACommittedStackFailsPlanWithDidYouMean(String stack, @TempDir Path dir) throws Exception {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        var tree = (com.fasterxml.jackson.databind.node.ObjectNode) yaml.readTree(Files.readString(Path.of("Pulumi." + stack + ".yaml")));
+        ((com.fasterxml.jackson.databind.node.ObjectNode) tree.get("config")).put("kilonode:podsPerWorkr", "10");
+        Path file = dir.resolve("Pulumi." + stack + ".yaml");
+        yaml.writeValue(file.toFile(), tree);
+        var err = new java.io.ByteArrayOutputStream();
+        var out = new java.io.ByteArrayOutputStream();
+        PlanCommand cmd = new PlanCommand().output(new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+        int code = new picocli.CommandLine(cmd).execute("--stack", stack, "--config", file.toString(), "--out", dir.resolve("out").toString());
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("kilonode:podsPerWorkr = (unknown setting): did you mean `kilonode:podsPerWorker`?");
+        assertThat(dir.resolve("out/resources.json")).doesNotExist();
+    }
+
+    static Stream<String> committedStacks() throws java.io.IOException {
+        try (var files = Files.list(Path.of("."))) {
+            List<String> stacks = files.map(f -> f.getFileName().toString())
+                    .filter(n -> n.matches("Pulumi\\.[^.]+\\.yaml")).map(n -> n.substring(7, n.length() - 5)).sorted().toList();
+            assertThat(stacks).contains("dev", "scale");
+            return stacks.stream();
+        }
+    }
+
+    /** Every committed stack file holds only declared settings (and the did-you-mean check has no false alarm there). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("committedStacks")
+    void committedStacksAreValid(String stack) {
+        assertThat(ClusterSpecReader.read(ConfigSource.of(Stacks.config(stack)), stack).stack()).isEqualTo(stack);
+    }
+
+    /** Keys of other namespaces belong to their providers; ours are checked against the declared set. */
+    @Test
+    void otherNamespacesPassAndNewPulumiYamlSettingsAreKnownWithoutASecondEdit() throws Exception {
+        Map<String, String> config = valid();
+        config.put("aws:region", "us-east-1");
+        config.put("pulumi:tags", "{}");
+        config.put("kubernetes:context", "x");
+        ClusterSpecReader.read(ConfigSource.of(config), "dev");
+
+        DeclaredSettings declared = DeclaredSettings.parse("""
+                name: kilonode
+                config:
+                  brandNewSetting:
+                    type: string
+                    default: ""
+                """.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(declared.keys()).contains("kilonode:brandNewSetting", "kilonode:workerGroups", SecretKeys.CA_KEY);
+        // The shipped set is the project's Pulumi.yaml, read from the classpath.
+        JsonNode project = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(Path.of("Pulumi.yaml")));
+        project.get("config").fieldNames().forEachRemaining(k ->
+                assertThat(DeclaredSettings.project().keys()).contains("kilonode:" + k));
+    }
+
+    @Test
+    void didYouMeanUsesEditDistanceAndStaysQuietForFarAwayKeys() {
+        Set<String> known = DeclaredSettings.project().keys();
+        assertThat(DeclaredSettings.closest("kilonode:wokerCount", known)).contains("kilonode:workerCount");
+        assertThat(DeclaredSettings.closest("kilonode:MasterCount", known)).contains("kilonode:masterCount");
+        assertThat(DeclaredSettings.closest("kilonode:zzzzzzzz", known)).isEmpty();
+        assertThat(DeclaredSettings.distance("kitten", "sitting")).isEqualTo(3);
+    }
+
+    /** Under `pulumi up` the engine passes config in PULUMI_CONFIG; the fallback reads its keys like the SDK does. */
+    @Test
+    void engineConfigKeysFromThePulumiConfigVariable() {
+        assertThat(ConfigSource.EngineConfig.fromEnvironment("{\"kilonode:wokerCount\":\"3\",\"aws:config:region\":\"x\"}"))
+                .containsExactly("aws:region", "kilonode:wokerCount");
+    }
+
+    @Test
+    void pastExpiryOfANonProductionStackIsAWarningNamingTheAction() {
+        ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(valid()), "dev");
+        LocalDate expiry = spec.expiresOn().orElseThrow();
+        assertThat(ClusterSpecReader.warnings(spec, expiry.minusDays(1))).isEmpty();
+        assertThat(ClusterSpecReader.warnings(spec, expiry.plusDays(1))).singleElement().asString()
+                .contains("kilonode:expiresOn = \"" + expiry + "\" is past").contains("parks");
     }
 }

@@ -39,10 +39,11 @@ class SecretsCommandTest {
                 cat > "%1$s/$n.stdin"
                 """.formatted(log));
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        Files.writeString(dir.resolve("Pulumi.dev.yaml"), "config:\n  kilonode:owner: someone\n");
     }
 
     private int run(String... args) {
-        return new CommandLine(new App()).execute(args);
+        return App.commandLine().execute(args);
     }
 
     @Test
