@@ -140,7 +140,8 @@ export function estimateHourlyCost(view: StackView, prices: { instances?: any; o
     }
     for (const a of view.ofType(T.asg)) {
         const type = view.instanceTypeOfAsg(a);
-        const n = toNumber(a.props.desiredCapacity) ?? toNumber(a.props.minSize) ?? 0;
+        // Paced scale-out: desiredCapacity is only the first step; the group grows to maxSize.
+        const n = toNumber(a.props.maxSize) ?? toNumber(a.props.desiredCapacity) ?? toNumber(a.props.minSize) ?? 0;
         add(`ASG ${a.name} (${type ?? "unknown type"})`, n, type ? priceOf(prices.instances, region, type) : undefined);
     }
     for (const lb of view.ofType(T.loadBalancer, T.loadBalancerAlb)) {

@@ -95,8 +95,10 @@ export const controlPlaneTuning: StackValidationPolicy = {
             return;
         }
         const workers = view.workerCounts();
-        const tier = tierFor(workers.desired);
-        const context = `for ${workers.desired} workers (tier >= ${tier.minWorkers}` +
+        // Worker groups start at the first step of the paced scale-out and grow to maxSize: size by the target.
+        const size = Math.max(workers.desired, workers.max);
+        const tier = tierFor(size);
+        const context = `for ${size} workers (tier >= ${tier.minWorkers}` +
             (workers.max !== workers.desired ? `; ASG maxSize total ${workers.max}` : "") + ")";
         let inits = 0;
         for (const m of masters) {

@@ -19,6 +19,8 @@ import dev.kilonode.master.ApiLoadBalancer;
 import dev.kilonode.master.KubernetesMaster;
 import dev.kilonode.nodegroup.NodeGroup;
 import dev.kilonode.pki.ClusterSecrets;
+import dev.kilonode.scaleout.JoinPacing;
+import dev.kilonode.scaleout.ScaleOutRamp;
 import dev.kilonode.secrets.CaCertHash;
 import dev.kilonode.network.Network;
 import dev.kilonode.network.NetworkArgs;
@@ -83,10 +85,17 @@ public final class KilonodeStack {
                 new TungstenFabricController.Args(spec, network.privateSubnetIds(),
                         network.securityGroupId(Role.TF_CONTROLLER), api.webUiTargetGroupArn()), inAws);
 
+        // Workers come up batch by batch: master 0 raises the groups' desired capacity (scaleout.RampController).
+        JoinPacing pacing = JoinPacing.forCluster(tuning, spec.masters().count());
+        ScaleOutRamp ramp = new ScaleOutRamp("kilonode-scale-out", new ScaleOutRamp.Args(spec.ssmPrefix(), pacing,
+                spec.tagsFor("master")), inAws);
+        List<Output<String>> masterReadable = new java.util.ArrayList<>(secrets.masterReadableArns());
+        masterReadable.add(ramp.parameterArn());
+
         String caCertHash = CaCertHash.of(spec.pki().caCertificate());
         KubernetesMaster masters = new KubernetesMaster("kilonode-master", new KubernetesMaster.Args(spec, tuning,
                 network.privateSubnetIds(), network.securityGroupId(Role.MASTER), api, caCertHash,
-                backups.bucketName(), backups.bucketArn(), backups.prefix(), secrets.masterReadableArns()), inAws);
+                backups.bucketName(), backups.bucketArn(), backups.prefix(), masterReadable), inAws);
 
         Map<String, Output<String>> groupNames = new LinkedHashMap<>();
         for (WorkerGroupSpec group : spec.workerGroups()) {
@@ -127,6 +136,7 @@ public final class KilonodeStack {
         ctx.export("workerGroups", Output.all(groupNames.values()));
         ctx.export("workerCount", Output.of(spec.workerCount()));
         ctx.export("tuningTier", Output.of(tuning.tier()));
+        ctx.export("scaleOutJoinBound", Output.of(pacing.joinBound()));
     }
 
 }

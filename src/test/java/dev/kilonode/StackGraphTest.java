@@ -32,7 +32,7 @@ class StackGraphTest {
         assertThat(master.parent()).isEqualTo("kilonode-master");
 
         PlannedResource asg = plan.one("aws:autoscaling/group:Group", r -> true);
-        assertThat(asg.inputs()).containsEntry("desiredCapacity", 1000).containsEntry("maxSize", 1000);
+        assertThat(asg.inputs()).containsEntry("desiredCapacity", 250).containsEntry("maxSize", 1000);
         PlannedResource lt = plan.one("aws:ec2/launchTemplate:LaunchTemplate", r -> true);
         assertThat(lt.inputs().get("instanceType")).isEqualTo("m3.medium");
 

@@ -104,6 +104,9 @@ public class KubernetesMaster extends ComponentResource {
                 new NodeIdentity.Statement("SeeWorkerGroups", List.of("autoscaling:DescribeAutoScalingInstances",
                         "autoscaling:DescribeAutoScalingGroups"), List.of(Output.of("*"))),
                 new NodeIdentity.Statement("DrainWorkers", List.of("autoscaling:CompleteLifecycleAction"),
+                        List.of(Output.of(asgArns))),
+                // The paced scale-out (scale-out-ramp.sh) raises this stack's worker groups' desired capacity.
+                new NodeIdentity.Statement("PaceWorkerScaleOut", List.of("autoscaling:SetDesiredCapacity"),
                         List.of(Output.of(asgArns))));
     }
 

@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * A master's cloud-config: etcd disks, PKI from SSM, restore from the snapshot bucket, kubeadm init (master 0) or
- * control-plane join (masters 1..2), then the backup, token-sync and node-drainer timers
+ * control-plane join (masters 1..2), then the backup, token-sync, node-drainer and scale-out ramp timers
  * ({@code components/KubernetesMaster/}). Pure function of its inputs, so previews are stable.
  */
 public final class MasterUserData {
@@ -59,13 +59,14 @@ public final class MasterUserData {
                 .unmount("ephemeral0").unmount("ephemeral1");
         for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-restore.sh",
                 "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh",
-                "reconcile-control-plane.sh"}) {
+                "reconcile-control-plane.sh", "scale-out-ramp.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }
         for (String unit : new String[]{"kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
                 "kilonode-token-sync.service", "kilonode-token-sync.timer",
                 "kilonode-node-drainer.service", "kilonode-node-drainer.timer",
-                "kilonode-reconcile-control-plane.service", "kilonode-reconcile-control-plane.timer"}) {
+                "kilonode-reconcile-control-plane.service", "kilonode-reconcile-control-plane.timer",
+                "kilonode-scale-out-ramp.service", "kilonode-scale-out-ramp.timer"}) {
             NodeBootstrap.unit(cc, COMPONENT, unit);
         }
         // Reset the unit's default interval before setting ours (systemd adds list-valued timer settings).
@@ -92,7 +93,8 @@ public final class MasterUserData {
                 .run("env", "KILONODE_RECONCILE_SEED=1", "/opt/kilonode/reconcile-control-plane.sh")
                 .run("systemctl", "daemon-reload")
                 .run("systemctl", "enable", "--now", "kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
-                        "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
+                        "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer",
+                        "kilonode-scale-out-ramp.timer");
         return cc.render();
     }
 }

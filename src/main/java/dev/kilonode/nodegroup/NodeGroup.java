@@ -24,6 +24,7 @@ import dev.kilonode.config.WorkerGroupSpec;
 import dev.kilonode.iam.NodeIdentity;
 import dev.kilonode.master.MasterUserData;
 import dev.kilonode.master.kubeadm.KubeadmConfig;
+import dev.kilonode.scaleout.JoinPacing;
 import dev.kilonode.tuning.TuningProfile;
 
 import java.util.ArrayList;
@@ -107,14 +108,19 @@ public class NodeGroup extends ComponentResource {
         LaunchTemplate template = new LaunchTemplate(name, lt.build(), child);
 
         int desired = spec.desiredCount(g);
+        // Paced scale-out: the group starts at its share of the join bound and master 0 raises desired capacity
+        // toward maxSize batch by batch (scale-out-ramp.sh), so Pulumi ignores desiredCapacity after creation.
+        // Lowering maxSize below the running count makes AWS lower desired capacity itself (UpdateAutoScalingGroup).
+        int firstStep = JoinPacing.forCluster(args.tuning(), spec.masters().count())
+                .firstStep(desired, spec.workerGroups().size());
         List<GroupTagArgs> asgTags = new ArrayList<>();
         instanceTags.forEach((k, v) -> asgTags.add(GroupTagArgs.builder().key(k).value(v).propagateAtLaunch(false).build()));
         this.group = new Group(name, GroupArgs.builder()
                 .name(asgName)
                 .vpcZoneIdentifiers(Output.all(args.privateSubnetIds()))
-                .minSize(desired)
+                .minSize(0)
                 .maxSize(desired)
-                .desiredCapacity(desired)
+                .desiredCapacity(firstStep)
                 .launchTemplate(GroupLaunchTemplateArgs.builder()
                         .id(template.id())
                         .version(template.latestVersion().applyValue(String::valueOf))
@@ -137,7 +143,7 @@ public class NodeGroup extends ComponentResource {
                         .defaultResult("CONTINUE")
                         .build())
                 .tags(asgTags)
-                .build(), child);
+                .build(), CustomResourceOptions.builder().parent(this).ignoreChanges(List.of("desiredCapacity")).build());
         registerOutputs(Map.of("autoScalingGroupName", group.name()));
     }
 

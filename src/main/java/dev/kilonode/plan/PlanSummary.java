@@ -4,6 +4,8 @@ import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.WorkerGroupSpec;
 import dev.kilonode.cost.CostEstimate;
 import dev.kilonode.cost.Pricing;
+import dev.kilonode.scaleout.JoinPacing;
+import dev.kilonode.scaleout.RampSimulation;
 import dev.kilonode.secrets.CaCertHash;
 import dev.kilonode.tuning.ClusterSize;
 import dev.kilonode.tuning.TuningProfile;
@@ -31,6 +33,7 @@ final class PlanSummary {
         summary.put("settings", settings(spec));
         summary.put("tuning", TuningProfile.forCluster(ClusterSize.of(spec)));
         summary.put("workers", workers(spec));
+        summary.put("scaleOut", scaleOut(spec));
         Pricing pricing = Pricing.load();
         CostEstimate cost = CostEstimate.of(spec, pricing);
         summary.put("cost", cost.toMap());
@@ -79,6 +82,23 @@ final class PlanSummary {
         return s;
     }
 
+    /** The paced scale-out: the bound, where it comes from, and the simulated ramp for this stack's workers. */
+    private static Map<String, Object> scaleOut(ClusterSpec spec) {
+        JoinPacing p = JoinPacing.forCluster(TuningProfile.forCluster(ClusterSize.of(spec)), spec.masters().count());
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("mechanism", "desired-capacity ramp driven by master 0 (kilonode-scale-out-ramp.timer)");
+        s.put("maxJoiningAtOnce", p.joinBound());
+        s.put("ec2RunInstancesBucket", Map.of("tokens", p.ec2BucketTokens(), "refillPerSecond", p.ec2RefillPerSecond(),
+                "reserved", p.ec2ReserveTokens()));
+        s.put("stepTimeoutSeconds", p.stepTimeoutSeconds());
+        s.put("firstStep", spec.workerGroups().stream().collect(java.util.stream.Collectors.toMap(
+                WorkerGroupSpec::name, g -> p.firstStep(spec.desiredCount(g), spec.workerGroups().size()),
+                (a, b) -> a, java.util.TreeMap::new)));
+        int workers = spec.workerGroups().stream().mapToInt(spec::desiredCount).sum();
+        s.put("ramp", RampSimulation.planEstimate(p, workers));
+        return s;
+    }
+
     private static Map<String, Object> workers(ClusterSpec spec) {
         int count = 0;
         int vcpus = 0;
@@ -110,6 +130,11 @@ final class PlanSummary {
                 t.apiServer().maxRequestsInflight(), t.apiServer().maxMutatingRequestsInflight(),
                 t.etcd().quotaBackendBytes() >> 30, spec.eventsEtcdEnabled() ? "on" : "off");
         out.println("  " + CostEstimate.of(spec, Pricing.load()).summaryLine());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> ramp = (Map<String, Object>) ((Map<String, Object>) summary.get("scaleOut")).get("ramp");
+        out.println("  " + JoinPacing.forCluster(t, spec.masters().count()).summaryLine());
+        out.printf("  ramp: %s workers in %s steps, all Ready after ~%s min (simulated, stock AMI)%n",
+                ramp.get("workers"), ramp.get("steps"), ramp.get("minutesToAllReady"));
         @SuppressWarnings("unchecked")
         List<String> warnings = (List<String>) summary.get("warnings");
         warnings.forEach(x -> out.println("  warning: " + x));

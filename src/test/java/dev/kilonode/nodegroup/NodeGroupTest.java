@@ -34,7 +34,15 @@ class NodeGroupTest {
     void groupIsSizedFromConfigAndLivesWithThousandsOfInstances(int workers) {
         Stacks.Plan plan = withWorkers(workers);
         PlannedResource asg = plan.one(ASG, r -> true);
-        assertThat(asg.inputs()).containsEntry("desiredCapacity", workers).containsEntry("minSize", workers)
+        // Paced scale-out: the group starts at the first step of the ramp and grows to maxSize (minSize 0 lets desired
+        // start below the target). 1 master: 25 % of --max-mutating-requests-inflight 1,000 (tier 2) / 1,500 (tier 3).
+        int firstStep = switch (workers) {
+            case 1000 -> 250;
+            case 5000 -> 375;
+            default -> workers;
+        };
+        assertThat(asg.inputs()).containsEntry("desiredCapacity", firstStep)
+                .containsEntry("minSize", 0)
                 .containsEntry("maxSize", workers).containsEntry("name", "kilonode-scale-worker")
                 // pulumi up must not hang waiting for 1,000 instances
                 .containsEntry("waitForCapacityTimeout", "0")
