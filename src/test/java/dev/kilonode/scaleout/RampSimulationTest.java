@@ -21,9 +21,10 @@ class RampSimulationTest {
     static final long DAY = 24 * 3600;
 
     static JoinPacing pacingFor(int workers, int masters) {
-        var m3xl = InstanceTypes.require("m3.xlarge");
+        // 2,000+ workers need a bigger master than m3.xlarge (tuning/ControlPlaneBudget).
+        var m3xl = InstanceTypes.require(workers >= 2_000 ? "m3.2xlarge" : "m3.xlarge");
         var m3m = InstanceTypes.require("m3.medium");
-        return JoinPacing.forCluster(TuningProfile.forCluster(new ClusterSize(workers, 30, masters, m3xl, List.of(m3m))),
+        return JoinPacing.forCluster(TuningProfile.forCluster(new ClusterSize(workers, 30, masters, m3xl, List.of(m3m), true)),
                 masters);
     }
 
