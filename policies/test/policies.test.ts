@@ -273,7 +273,7 @@ describe("kilonode-control-plane-tuning", () => {
 
     it("passes 1,000 workers with the >=500 tier in a v1beta3 map", async () => {
         const plan = buildFixtureStack();
-        byName(plan, ASG, "worker").inputs.desiredCapacity = 1000;
+        byName(plan, ASG, "worker").inputs.maxSize = 1000;
         mutateWriteFileDocs(byName(plan, INSTANCE, "master-0"), KUBEADM_INIT_PATH, (docs) => {
             const cc = docs.find((d) => d.kind === "ClusterConfiguration");
             for (const d of docs) {
@@ -288,7 +288,7 @@ describe("kilonode-control-plane-tuning", () => {
 
     it("reports 400 in-flight requests and a 2 GiB quota at 1,000 workers, saying what was expected and found", async () => {
         const plan = buildFixtureStack();
-        byName(plan, ASG, "worker").inputs.desiredCapacity = 1000;
+        byName(plan, ASG, "worker").inputs.maxSize = 1000;
         byName(plan, ASG, "worker").inputs.maxSize = 1000;
         const out = await validateStack(controlPlaneTuning, plan);
         const msgs = out.map((v) => v.message);
@@ -392,20 +392,22 @@ describe("kilonode-max-hourly-cost", () => {
     const cfg = (x: Record<string, any> = {}) => ({ pricesFile: FIXTURE_PRICES, ...x });
 
     it("passes under budget with every price known", async () => {
-        // 2 x m3.xlarge + 3 x m3.medium + NLB + NAT = 0.532 + 0.201 + 0.0225 + 0.045 = 0.8005 $/h
-        assert.deepEqual(await validateStack(maxHourlyCost, buildFixtureStack(), cfg({ maxHourlyCostUsd: 0.81 })), []);
+        // 2 x m3.xlarge + 5 x m3.medium (the worker ASG's maxSize: the paced scale-out grows desired capacity to it)
+        // + NLB + NAT = 0.532 + 0.335 + 0.0225 + 0.045 = 0.9345 $/h
+        assert.deepEqual(await validateStack(maxHourlyCost, buildFixtureStack(), cfg({ maxHourlyCostUsd: 0.94 })), []);
+        assert.equal((await validateStack(maxHourlyCost, buildFixtureStack(), cfg({ maxHourlyCostUsd: 0.93 }))).length, 1);
     });
 
     it("reports an estimate over budget", async () => {
         const out = await validateStack(maxHourlyCost, buildFixtureStack(), cfg({ maxHourlyCostUsd: 0.5 }));
         assert.equal(out.length, 1);
-        assert.match(out[0].message, /Estimated on-demand cost \$0\.80\/h in us-east-1 exceeds maxHourlyCostUsd \$0\.50/);
+        assert.match(out[0].message, /Estimated on-demand cost \$0\.93\/h in us-east-1 exceeds maxHourlyCostUsd \$0\.50/);
     });
 
     it("reports unknown prices instead of counting them as 0, and a missing prices file", async () => {
         const plan = buildFixtureStack();
         byName(plan, LT, "worker").inputs.instanceType = "m9.huge";
-        byName(plan, ASG, "worker").inputs.desiredCapacity = 1000;
+        byName(plan, ASG, "worker").inputs.maxSize = 1000;
         const out = await validateStack(maxHourlyCost, plan, cfg({ maxHourlyCostUsd: 1000 }));
         assert.equal(out.length, 1);
         assert.match(out[0].message, /no on-demand price .* for ASG worker \(m9\.huge\) x1000/);

@@ -74,7 +74,7 @@ export function dropCostCenter(plan: PlanElement[]): string {
 /** Sets max-requests-inflight to 400 in the init.yaml of every master that has one; the plan must have >= 500 workers. */
 export function inflight400(plan: PlanElement[]): string {
     const view = new StackView(plan.map((e) => ({ type: e.type, name: e.name, urn: e.name, props: e.inputs })) as Res[]);
-    const workers = view.workerCounts().desired;
+    const workers = view.workerCounts().max; // worker groups start at the ramp's first step and grow to maxSize
     assert.ok(workers >= 500, `inflight mutation needs a plan with >= 500 workers, this one has ${workers}`);
     const masters = plan.filter((e) => (e.type === T.instance || e.type === T.launchTemplate)
         && tagsOf(e.inputs)?.["kilonode:role"] === "master");
