@@ -1,12 +1,31 @@
 #!/usr/bin/env bash
-# Prepare an Ubuntu 20.04 node for kubeadm: containerd + pinned kubelet/kubeadm/kubectl. Idempotent.
+# Prepare an Ubuntu node for kubeadm and the OpenSDN vRouter: the kernel series the vRouter builder compiles
+# for (held), its headers, hugepages, host DNS, containerd + pinned kubelet/kubeadm/kubectl. Idempotent.
 # Report 000 did this by hand over ssh on 1,000 nodes; here every node does it itself at boot.
+# `install-kubernetes.sh check-kernel` is the boot check (kilonode-kernel-check.service).
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${KILONODE_ENV_FILE:-/etc/kilonode/kilonode.env}"
 # shellcheck source=lib.sh
 . "${KILONODE_LIB:-/opt/kilonode/lib.sh}"
-: "${KUBERNETES_VERSION:?} ${KUBERNETES_MINOR:?}"
+: "${KUBERNETES_VERSION:?} ${KUBERNETES_MINOR:?} ${KERNEL_SERIES:?} ${KERNEL_PACKAGE:?} ${KERNEL_HEADERS_PACKAGE:?}"
+: "${HUGE_PAGES_2MB:?}"
+KERNEL_RELEASE=${KILONODE_KERNEL_RELEASE:-$(uname -r)}
+
+# The vRouter kernel module is compiled on the node by opensdn-vrouter-kernel-build-init for the running kernel;
+# the network release supports one series (release/network-releases.json: kernel.series, -aws flavour).
+kernel_supported() { [[ $KERNEL_RELEASE == "$KERNEL_SERIES".*-aws ]]; }
+check_kernel() {
+  if kernel_supported; then
+    log "kernel: $KERNEL_RELEASE is in series $KERNEL_SERIES, which the vRouter builder compiles for"
+    return 0
+  fi
+  log "ERROR: kernel: running $KERNEL_RELEASE, but the vRouter module is built only for $KERNEL_SERIES.*-aws" \
+    "($KERNEL_PACKAGE); pod networking will not start. Use an AMI that boots $KERNEL_SERIES, or install" \
+    "$KERNEL_PACKAGE and reboot into it"
+  return 1
+}
+if [[ ${1:-} == check-kernel ]]; then check_kernel; exit; fi
 
 marker="$KILONODE_STATE_DIR/install-kubernetes-$KUBERNETES_VERSION.done"
 if [[ -f $marker ]]; then log "kubernetes $KUBERNETES_VERSION already installed"; exit 0; fi
@@ -18,20 +37,48 @@ log "swap off (kubelet refuses to run with swap)"
 swapoff -a
 sed -ri '/\sswap\s/s/^([^#])/#\1/' /etc/fstab
 
-log "kernel modules and sysctls for bridged pod traffic"
+log "host DNS: /etc/resolv.conf -> systemd-resolved's upstream file (tf-charms fix_dns_settings)"
+# When vhost0 takes the NIC, systemd-resolved's stub (127.0.0.53) loses its per-link DNS servers; the upstream
+# file lists the VPC resolver directly and survives the move.
+resolved=${KILONODE_RESOLVED_CONF:-/run/systemd/resolve/resolv.conf}
+if [[ -s $resolved ]]; then
+  ln -sfn "$resolved" "${KILONODE_RESOLV_CONF:-/etc/resolv.conf}"
+else
+  log "host DNS: $resolved missing (systemd-resolved not running); /etc/resolv.conf left as it is"
+fi
+
+log "kernel modules and sysctls for bridged pod traffic; $HUGE_PAGES_2MB 2 MB hugepages for the vRouter agent"
 printf 'overlay\nbr_netfilter\n' >/etc/modules-load.d/kilonode-k8s.conf
 modprobe overlay
 modprobe br_netfilter
-printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\n' \
-  >/etc/sysctl.d/99-kilonode-k8s.conf
+printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\nvm.nr_hugepages = %s\n' \
+  "$HUGE_PAGES_2MB" >/etc/sysctl.d/99-kilonode-k8s.conf
 sysctl --system >/dev/null
 
 log "apt repository pkgs.k8s.io v$KUBERNETES_MINOR"
 retry_with_backoff 5 30 apt_get update
-apt_get install apt-transport-https ca-certificates curl gpg jq awscli containerd
-# The vRouter kernel module is compiled on the node by the contrail-agent DaemonSet's init container
-# (vrouter-kernel-build-init) against the running kernel's headers.
-apt_get install "linux-headers-$(uname -r)"
+retry_with_backoff 3 60 apt_get install apt-transport-https ca-certificates curl gpg jq containerd
+# Ubuntu 24.04 ships no awscli deb (packages.ubuntu.com lists it for jammy and 25.10+ only): the snap then, linked
+# into /usr/local/bin so systemd units (whose PATH lacks /snap/bin) find it.
+if apt-cache show awscli >/dev/null 2>&1; then
+  retry_with_backoff 3 60 apt_get install awscli
+elif ! command -v aws >/dev/null 2>&1; then
+  retry_with_backoff 3 60 snap install aws-cli --classic
+  ln -sfn /snap/bin/aws /usr/local/bin/aws
+fi
+
+log "kernel: $KERNEL_PACKAGE and headers (series $KERNEL_SERIES), held; headers for the running $KERNEL_RELEASE"
+# Bounded retries: a mirror hiccup must not leave a node without headers (the vRouter build needs them), and a
+# kernel whose headers never arrive must fail this script rather than loop.
+retry_with_backoff 5 60 apt_get install "$KERNEL_PACKAGE" "$KERNEL_HEADERS_PACKAGE"
+retry_with_backoff 5 60 apt_get install "linux-headers-$KERNEL_RELEASE"
+# The rolling kernel meta-packages would move the next boot to a newer series the builder has not been shown to
+# compile for: hold them where installed (apt-mark only holds packages it knows).
+for meta in linux-aws linux-image-aws linux-headers-aws; do
+  if dpkg-query -W -f='${Status}' "$meta" 2>/dev/null | grep -q 'install ok installed'; then apt-mark hold "$meta" >/dev/null; fi
+done
+systemctl enable kilonode-kernel-check.service >/dev/null 2>&1 || true
+check_kernel || log "kernel: continuing; kilonode-kernel-check.service fails at every boot until the node runs $KERNEL_SERIES"
 install -d -m 0755 /etc/apt/keyrings
 key=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
 retry_with_backoff 5 30 curl -fsSL -o "$key.asc" "https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/Release.key"

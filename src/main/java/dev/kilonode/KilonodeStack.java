@@ -109,7 +109,9 @@ public final class KilonodeStack {
         // open one, else the internal one (then run `pulumi up` from inside the VPC).
         Output<String> apiServerUrl = api.publicDnsName().orElse(api.internalDnsName())
                 .applyValue(h -> "https://" + h + ":6443");
-        ClusterAddons.deploy(spec, tuning, apiServerUrl, kilonode.requireSecret(key(SecretKeys.ADMIN_CLIENT_KEY)),
+        // Pods on the nodes (kube-manager) use the internal load balancer: the public one admits admin networks only.
+        Output<String> inClusterApiUrl = api.internalDnsName().applyValue(h -> "https://" + h + ":6443");
+        ClusterAddons.deploy(spec, tuning, apiServerUrl, inClusterApiUrl, kilonode.requireSecret(key(SecretKeys.ADMIN_CLIENT_KEY)),
                 List.of(masters, api), ComponentResourceOptions.Empty);
 
         ctx.export("vpcId", network.vpcId());

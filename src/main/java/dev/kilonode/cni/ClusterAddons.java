@@ -28,18 +28,21 @@ public final class ClusterAddons {
     }
 
     /**
-     * @param apiServerUrl   {@code https://host:6443} of the API load balancer (a control-plane output)
+     * @param apiServerUrl   {@code https://host:6443} of the API load balancer Pulumi reaches (a control-plane output)
+     * @param inClusterApiUrl {@code https://host:6443} of the internal load balancer, the one pods on nodes use
      * @param adminClientKey the admin client key, a Pulumi secret (config {@code kilonode:adminClientKey})
      * @param dependsOn      what must exist before the provider connects (masters, load balancer, listeners)
      * @param opts           parent and options for the components (their Kubernetes provider is added here)
      */
     public static void deploy(ClusterSpec spec, TuningProfile tuning, Output<String> apiServerUrl,
-                              Output<String> adminClientKey, List<Resource> dependsOn, ComponentResourceOptions opts) {
-        deploy(spec, tuning, apiServerUrl, adminClientKey, dependsOn, opts, ReadinessGate.forCurrentDeployment());
+                              Output<String> inClusterApiUrl, Output<String> adminClientKey, List<Resource> dependsOn,
+                              ComponentResourceOptions opts) {
+        deploy(spec, tuning, apiServerUrl, inClusterApiUrl, adminClientKey, dependsOn, opts,
+                ReadinessGate.forCurrentDeployment());
     }
 
     public static Deployed deploy(ClusterSpec spec, TuningProfile tuning, Output<String> apiServerUrl,
-                                  Output<String> adminClientKey, List<Resource> dependsOn,
+                                  Output<String> inClusterApiUrl, Output<String> adminClientKey, List<Resource> dependsOn,
                                   ComponentResourceOptions opts, ReadinessGate gate) {
         ComponentResourceOptions base = opts == null ? ComponentResourceOptions.Empty : opts;
         CustomResourceOptions.Builder providerOpts = CustomResourceOptions.builder().dependsOn(List.copyOf(dependsOn));
@@ -51,7 +54,7 @@ public final class ClusterAddons {
 
         ComponentResourceOptions inCluster = ComponentResourceOptions.merge(base,
                 ComponentResourceOptions.builder().providers(k8s).build());
-        ContrailCni cni = new ContrailCni("contrail", ContrailCniArgs.of(spec, apiServerUrl), inCluster);
+        ContrailCni cni = new ContrailCni("contrail", ContrailCniArgs.of(spec, inClusterApiUrl), inCluster);
         ClusterDns dns = new ClusterDns("dns", tuning, inCluster);
         return new Deployed(k8s, cni, dns);
     }

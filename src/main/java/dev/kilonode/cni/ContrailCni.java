@@ -15,6 +15,7 @@ import com.pulumi.kubernetes.core.v1.ServiceAccountArgs;
 import com.pulumi.kubernetes.core.v1.inputs.AffinityArgs;
 import com.pulumi.kubernetes.core.v1.inputs.ContainerArgs;
 import com.pulumi.kubernetes.core.v1.inputs.ExecActionArgs;
+import com.pulumi.kubernetes.core.v1.inputs.HostPathVolumeSourceArgs;
 import com.pulumi.kubernetes.core.v1.inputs.LifecycleArgs;
 import com.pulumi.kubernetes.core.v1.inputs.LifecycleHandlerArgs;
 import com.pulumi.kubernetes.core.v1.inputs.NodeAffinityArgs;
@@ -44,37 +45,37 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static dev.kilonode.kubernetes.K8s.CONTROL_PLANE;
 import static dev.kilonode.kubernetes.K8s.KUBE_SYSTEM;
 import static dev.kilonode.kubernetes.K8s.clusterMeta;
 import static dev.kilonode.kubernetes.K8s.env;
-import static dev.kilonode.kubernetes.K8s.envField;
 import static dev.kilonode.kubernetes.K8s.envFrom;
 import static dev.kilonode.kubernetes.K8s.hostDir;
 import static dev.kilonode.kubernetes.K8s.hostExisting;
 import static dev.kilonode.kubernetes.K8s.labels;
 import static dev.kilonode.kubernetes.K8s.meta;
 import static dev.kilonode.kubernetes.K8s.mount;
-import static dev.kilonode.kubernetes.K8s.notOnControlPlane;
-import static dev.kilonode.kubernetes.K8s.resources;
 import static dev.kilonode.kubernetes.K8s.tolerate;
 
 /**
- * Tungsten Fabric (Contrail) as the cluster's CNI: the objects of tf-container-builder's
- * {@code kubernetes/manifests/contrail-non-nested-kubernetes.yaml}, declared here typed and brought up to date.
- * Differences from that manifest (and from what field report 000 had to fix by hand after resolve-manifest.sh):
+ * OpenSDN (Tungsten Fabric's successor) as the cluster's CNI: the objects of the network release's Kubernetes manifests
+ * (tf-container-builder R25.1 {@code kubernetes/manifests/contrail-non-nested-kubernetes.yaml} and
+ * {@code contrail-standalone-kubernetes.yaml}), declared here typed. ManifestFactsTest compares them with a structured
+ * copy of those manifests' facts and fails on anything missing without a recorded reason. Differences:
  * <ul>
- *   <li>the {@code env} ConfigMap is filled from the TF controllers' private addresses; keys that would resolve to
- *       nothing (Keystone, VIPs, FIP pool...) are simply absent, never null;</li>
- *   <li>apps/v1 and rbac.authorization.k8s.io/v1 only (the 2019 manifest used extensions/v1beta1, removed in 1.16);</li>
- *   <li>kube-manager's ClusterRole lists what kube-manager reads, watches and patches instead of {@code *} on
- *       everything;</li>
- *   <li>placement from kubeadm's own labels: kube-manager on the masters, the vRouter agent on every node that is not a
- *       control-plane node (TF controllers never join the cluster; the upstream controller label is excluded too);</li>
- *   <li>rolling updates in 10 % batches, resource requests sized for m3.medium workers, priority classes, and
- *       tolerations that let the network come up on nodes that are NotReady because they have no network yet;</li>
- *   <li>the CNI init container's log volume, referenced but never declared upstream, is declared.</li>
+ *   <li>object names stay {@code contrail-*} (upstream {@code opensdn-*}): renaming a DaemonSet replaces it on every
+ *       running cluster; container names and images follow upstream;</li>
+ *   <li>the {@code env} ConfigMap is filled from the controllers' private addresses; keys that would resolve to
+ *       nothing (Keystone, VIPs, FIP pool...) are absent, never null;</li>
+ *   <li>kube-manager's ClusterRole lists what kube-manager reads, watches and patches instead of {@code *};</li>
+ *   <li>the vRouter agent runs on every node, masters included (upstream standalone tolerates the master taint too):
+ *       without it masters stay NotReady and the API server cannot reach pod IPs (webhooks, aggregated APIs);</li>
+ *   <li>kube-manager reaches the API through the internal load balancer's name (its target group does not preserve
+ *       client IPs, so a master reaching itself through it works), not one master's {@code status.hostIP};</li>
+ *   <li>rolling updates in 10 % batches, resource requests sized for m3.medium workers (in {@link AgentResources}),
+ *       priority classes, and tolerations that let the network come up on nodes that are NotReady without it.</li>
  * </ul>
  */
 public final class ContrailCni extends ComponentResource {
@@ -182,6 +183,13 @@ public final class ContrailCni extends ComponentResource {
         // Pods live in the overlay; fabric SNAT lets them reach the VPC and the internet through their node's address.
         data.put("KUBERNETES_IP_FABRIC_FORWARDING", "false");
         data.put("KUBERNETES_IP_FABRIC_SNAT", "true");
+        // The agent's 2 MB hugepages (standalone manifest since R21.3): nodes reserve them (install-kubernetes.sh).
+        data.put("HUGE_PAGES_2MB", String.valueOf(AgentResources.HUGE_PAGES_2MB));
+        data.put("WEBUI_NODES", controllers);
+        // The controllers run the config_database, config, control, analytics and webui roles only (InstancesFile).
+        data.put("ANALYTICSDB_ENABLE", "false");
+        data.put("ANALYTICS_ALARM_ENABLE", "false");
+        data.put("ANALYTICS_SNMP_ENABLE", "false");
         return data;
     }
 
@@ -227,15 +235,30 @@ public final class ContrailCni extends ComponentResource {
 
     private static ContainerArgs nodeInit(ContrailImages images) {
         return ContainerArgs.builder()
-                .name("contrail-node-init")
+                .name("opensdn-node-init")
                 .image(images.nodeInit())
                 .imagePullPolicy("IfNotPresent")
                 .securityContext(privileged())
                 .env(env("CONTRAIL_STATUS_IMAGE", images.status()))
                 .envFrom(envFrom("env"))
-                .volumeMounts(mount("host-usr-bin", "/host/usr/bin"))
-                .resources(resources("50m", "64Mi", "256Mi"))
+                .volumeMounts(mount("host-usr-bin", "/host/usr/bin"), mount("host-etc-timezone", "/etc/timezone"),
+                        mount("host-etc-sysctl-d", "/etc/sysctl.d"), mount("host-etc-localtime", "/etc/localtime"),
+                        mount("host-etc-hosts", "/etc/hosts"))
+                .resources(AgentResources.NODE_INIT.args())
                 .build();
+    }
+
+    /** The host's time zone, sysctl drop-ins and hosts file, which node-init reads and writes (standalone manifest). */
+    private static List<VolumeArgs> hostTimeAndHosts() {
+        return List.of(hostFile("host-etc-timezone", "/etc/timezone", "FileOrCreate"),
+                hostExisting("host-etc-sysctl-d", "/etc/sysctl.d"),
+                hostFile("host-etc-localtime", "/etc/localtime", "File"),
+                hostFile("host-etc-hosts", "/etc/hosts", "File"));
+    }
+
+    private static VolumeArgs hostFile(String volume, String path, String type) {
+        return VolumeArgs.builder().name(volume)
+                .hostPath(HostPathVolumeSourceArgs.builder().path(path).type(type).build()).build();
     }
 
     static DaemonSetArgs kubeManagerDaemonSet(ContrailImages images) {
@@ -248,27 +271,23 @@ public final class ContrailCni extends ComponentResource {
                 .nodeSelector(Map.of(CONTROL_PLANE, ""))
                 .tolerations(
                         tolerate(CONTROL_PLANE, "NoSchedule"),
-                        // Masters run no vRouter, so they never get a pod network and stay NotReady; kube-manager
-                        // is host-networked and must run there anyway.
+                        // kube-manager starts before any vRouter (it creates the pod network); host-networked.
                         tolerate("node.kubernetes.io/not-ready", "NoSchedule"),
                         tolerate("node.kubernetes.io/network-unavailable", "NoSchedule"))
                 .initContainers(nodeInit(images))
                 .containers(ContainerArgs.builder()
-                        .name("contrail-kube-manager")
+                        .name("opensdn-kube-manager")
                         .image(images.kubeManager())
                         .imagePullPolicy("IfNotPresent")
+                        // The API through the internal load balancer's name (kube-manager-config): any master.
                         .envFrom(envFrom("env"), envFrom("kube-manager-config"))
-                        // Each kube-manager talks to the API server on its own master: no dependence on the load
-                        // balancer (whose client-IP preservation breaks a target connecting to itself through it).
-                        // The ConfigMap's endpoint stays the documented fallback for a copy run elsewhere.
-                        .env(envField("KUBERNETES_API_SERVER", "status.hostIP"))
                         .volumeMounts(mount("contrail-logs", "/var/log/contrail"),
                                 mount("pod-secret", "/tmp/serviceaccount"))
-                        .resources(resources("250m", "512Mi", "2Gi"))
+                        .resources(AgentResources.KUBE_MANAGER.args())
                         .build())
-                .volumes(hostDir("contrail-logs", "/var/log/contrail"),
+                .volumes(Stream.concat(Stream.of(hostDir("contrail-logs", "/var/log/contrail"),
                         tokenVolume(),
-                        hostExisting("host-usr-bin", "/usr/bin"))
+                        hostExisting("host-usr-bin", "/usr/bin")), hostTimeAndHosts().stream()).toList())
                 .build();
         return DaemonSetArgs.builder()
                 .metadata(meta(app, app))
@@ -286,27 +305,31 @@ public final class ContrailCni extends ComponentResource {
 
     static DaemonSetArgs agentDaemonSet(ContrailImages images) {
         String app = "contrail-agent";
-        List<VolumeArgs> volumes = List.of(
+        List<VolumeArgs> volumes = new ArrayList<>(List.of(
                 hostExisting("dev", "/dev"),
-                hostExisting("docker-unix-socket", "/var/run"),
+                hostExisting("var-run", "/var/run"),
+                hostDir("run-runc", "/run/runc"),
                 hostDir("containerd-socket", "/run/containerd"),
                 tokenVolume(),
                 hostExisting("usr-src", "/usr/src"),
                 hostExisting("lib-modules", "/lib/modules"),
                 hostDir("var-lib-contrail", "/var/lib/contrail"),
-                hostDir("var-crashes", "/var/crashes/vrouter"),
+                hostDir("var-crashes", "/var/crashes"),
                 hostDir("etc-cni", "/etc/cni"),
                 hostDir("opt-cni-bin", "/opt/cni/bin"),
                 hostDir("var-log-contrail-cni", "/var/log/contrail/cni"),
                 hostDir("contrail-logs", "/var/log/contrail"),
                 hostExisting("host-bin", "/bin"),
+                hostExisting("host-etc", "/etc"),
                 hostDir("etc-contrail", "/etc/contrail/vrouter"),
                 hostDir("var-run-libvirt", "/var/run/libvirt"),
                 hostDir("network-scripts", "/etc/sysconfig/network-scripts"),
-                hostExisting("host-usr-bin", "/usr/bin"));
+                hostExisting("host-usr-bin", "/usr/bin"),
+                hostDir("lb-nodemgr", "/var/lib/contrail/loadbalancer")));
+        volumes.addAll(hostTimeAndHosts());
 
         ContainerArgs kernelInit = ContainerArgs.builder()
-                .name("contrail-vrouter-kernel-init")
+                .name("opensdn-vrouter-kernel-init")
                 .image(images.vrouterKernelInit())
                 .imagePullPolicy("IfNotPresent")
                 .securityContext(privileged())
@@ -316,56 +339,60 @@ public final class ContrailCni extends ComponentResource {
                         mount("etc-contrail", "/etc/contrail"),
                         mount("network-scripts", "/etc/sysconfig/network-scripts"))
                 // DKMS compiles vrouter.ko on the node's one vCPU the first time; later boots find it built.
-                .resources(resources("100m", "256Mi", "1Gi"))
+                .resources(AgentResources.KERNEL_INIT.args())
                 .build();
         ContainerArgs cniInit = ContainerArgs.builder()
-                .name("contrail-kubernetes-cni-init")
+                .name("opensdn-kubernetes-cni-init")
                 .image(images.cniInit())
                 .imagePullPolicy("IfNotPresent")
                 .envFrom(envFrom("env"))
                 .volumeMounts(mount("var-lib-contrail", "/var/lib/contrail"), mount("etc-cni", "/host/etc_cni"),
                         mount("opt-cni-bin", "/host/opt_cni_bin"), mount("var-log-contrail-cni", "/host/log_cni"),
                         mount("contrail-logs", "/var/log/contrail"))
-                .resources(resources("10m", "32Mi", "128Mi"))
+                .resources(AgentResources.CNI_INIT.args())
                 .build();
         ContainerArgs vrouterAgent = ContainerArgs.builder()
-                .name("contrail-vrouter-agent")
+                .name("opensdn-vrouter-agent")
                 .image(images.vrouterAgent())
                 .imagePullPolicy("IfNotPresent")
                 // Privileged: /dev/net/tun and the pkt0 interface need it (upstream comment).
                 .securityContext(privileged())
                 .envFrom(envFrom("env"))
-                .volumeMounts(mount("contrail-logs", "/var/log/contrail"), mount("var-crashes", "/var/crashes"),
-                        mount("pod-secret", "/tmp/serviceaccount"), mount("host-bin", "/host/bin"),
-                        mount("var-run-libvirt", "/var/run/libvirt"), mount("etc-contrail", "/etc/contrail"),
-                        mount("network-scripts", "/etc/sysconfig/network-scripts"), mount("dev", "/dev"),
+                .volumeMounts(mount("dev", "/dev"), mount("var-run", "/var/run"),
+                        mount("network-scripts", "/etc/sysconfig/network-scripts"), mount("host-bin", "/host/bin"),
+                        mount("host-etc", "/host/etc"), mount("contrail-logs", "/var/log/contrail"),
                         mount("usr-src", "/usr/src"), mount("lib-modules", "/lib/modules"),
-                        mount("var-lib-contrail", "/var/lib/contrail"))
+                        mount("var-lib-contrail", "/var/lib/contrail"), mount("var-crashes", "/var/crashes"),
+                        mount("pod-secret", "/tmp/serviceaccount"), mount("var-run-libvirt", "/var/run/libvirt"),
+                        mount("etc-contrail", "/etc/contrail"))
                 .lifecycle(LifecycleArgs.builder().preStop(LifecycleHandlerArgs.builder()
                         .exec(ExecActionArgs.builder().command("/clean-up.sh").build()).build()).build())
-                // The node's data plane: a request (so the scheduler keeps room for it) and no memory limit (an OOM
-                // kill would cut every pod on the node off the network).
-                .resources(resources("250m", "512Mi", null))
+                // The node's data plane: a request (so the scheduler keeps room for it), the upstream 2 MB hugepages,
+                // and no memory limit (an OOM kill would cut every pod on the node off the network).
+                .resources(AgentResources.VROUTER_AGENT.args())
                 .build();
         ContainerArgs nodemgr = ContainerArgs.builder()
-                .name("contrail-agent-nodemgr")
+                .name("opensdn-agent-nodemgr")
                 .image(images.nodemgr())
                 .imagePullPolicy("IfNotPresent")
                 .envFrom(envFrom("env"), envFrom("nodemgr-config"))
                 .env(env("NODE_TYPE", "vrouter"))
-                .volumeMounts(mount("contrail-logs", "/var/log/contrail"), mount("docker-unix-socket", "/mnt"),
-                        // Our nodes run containerd, not Docker: newer nodemgr builds look for its socket here.
-                        mount("containerd-socket", "/run/containerd"))
-                .resources(resources("20m", "64Mi", "256Mi"))
+                // R25.1 nodemgr looks for containerd's socket at /run/containerd/containerd.sock first
+                // (tf-controller src/nodemgr/nodemgr/common/event_manager.py container_strategy), runc state in /run/runc.
+                .volumeMounts(mount("contrail-logs", "/var/log/contrail"), mount("var-run", "/var/run"),
+                        mount("run-runc", "/run/runc"), mount("var-run", "/mnt"),
+                        mount("containerd-socket", "/run/containerd"),
+                        mount("lb-nodemgr", "/var/lib/contrail/loadbalancer"))
+                .resources(AgentResources.NODEMGR.args())
                 .build();
         ContainerArgs provisioner = ContainerArgs.builder()
-                .name("contrail-agent-provisioner")
+                .name("opensdn-agent-provisioner")
                 .image(images.provisioner())
                 .imagePullPolicy("IfNotPresent")
                 .envFrom(envFrom("env"), envFrom("nodemgr-config"))
                 .env(env("NODE_TYPE", "vrouter"))
                 .volumeMounts(mount("contrail-logs", "/var/log/contrail"))
-                .resources(resources("10m", "64Mi", "128Mi"))
+                .resources(AgentResources.PROVISIONER.args())
                 .build();
 
         PodSpecArgs pod = PodSpecArgs.builder()
@@ -373,14 +400,16 @@ public final class ContrailCni extends ComponentResource {
                 .priorityClassName("system-node-critical")
                 .serviceAccountName(SERVICE_ACCOUNT)
                 .automountServiceAccountToken(false)
+                // Every node, masters included; never a TF controller should one ever join.
                 .affinity(AffinityArgs.builder().nodeAffinity(NodeAffinityArgs.builder()
                         .requiredDuringSchedulingIgnoredDuringExecution(NodeSelectorArgs.builder()
                                 .nodeSelectorTerms(NodeSelectorTermArgs.builder().matchExpressions(
-                                        notOnControlPlane(),
                                         NodeSelectorRequirementArgs.builder().key(TF_CONTROLLER_LABEL)
                                                 .operator("NotIn").values("true").build()).build())
                                 .build()).build()).build())
                 .tolerations(
+                        // Masters: their pods (webhooks, aggregated APIs, CoreDNS replicas) need the overlay too.
+                        tolerate(CONTROL_PLANE, "NoSchedule"),
                         // A new node is NotReady exactly because its network (this pod) is missing.
                         tolerate("node.kubernetes.io/not-ready", "NoSchedule"),
                         tolerate("node.kubernetes.io/not-ready", "NoExecute"),

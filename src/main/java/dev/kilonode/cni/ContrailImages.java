@@ -1,15 +1,16 @@
 package dev.kilonode.cni;
 
 import dev.kilonode.config.TungstenFabricSpec;
+import dev.kilonode.release.NetworkRelease;
 
 /**
- * The Tungsten Fabric images the CNI uses, from the stack's {@code tfRegistry}/{@code tfTag} (the report's
- * CONTRAIL_REGISTRY / CONTRAIL_CONTAINER_TAG). Names as built by tf-container-builder.
+ * The network release's node images, from the stack's {@code tfRegistry}/{@code tfTag} (the manifests'
+ * CONTRAIL_REGISTRY / CONTRAIL_CONTAINER_TAG) and the names in the release's row of the compatibility table.
  */
-public record ContrailImages(String registry, String tag) {
+public record ContrailImages(String registry, String tag, NetworkRelease.NodeImages names) {
 
     public static ContrailImages of(TungstenFabricSpec tf) {
-        return new ContrailImages(tf.registry(), tf.tag());
+        return new ContrailImages(tf.registry(), tf.tag(), tf.release().nodeImages());
     }
 
     public String image(String name) {
@@ -17,44 +18,39 @@ public record ContrailImages(String registry, String tag) {
     }
 
     public String nodeInit() {
-        return image("contrail-node-init");
+        return image(names.nodeInit());
     }
 
     public String status() {
-        return image("contrail-status");
+        return image(names.status());
     }
 
     /**
-     * The kernel-module init image. Our nodes run Ubuntu 20.04, for which tf-container-builder ships no prebuilt
-     * vrouter.ko: {@code contrail-vrouter-kernel-build-init} compiles it with DKMS against the host's headers
-     * (/usr/src, /lib/modules). {@code contrail-vrouter-kernel-init} is the prebuilt CentOS/RHEL variant.
+     * The kernel-module init image. On Ubuntu the release ships no prebuilt vrouter.ko: the build-init image compiles
+     * it with DKMS against the host's headers (/usr/src, /lib/modules); tf-container-builder parse-env.sh picks it for
+     * LINUX_DISTR ubuntu.
      */
     public String vrouterKernelInit() {
-        return image("contrail-vrouter-kernel-build-init");
+        return image(names.vrouterKernelInit());
     }
 
     public String cniInit() {
-        return image("contrail-kubernetes-cni-init");
+        return image(names.cniInit());
     }
 
     public String vrouterAgent() {
-        return image("contrail-vrouter-agent");
+        return image(names.vrouterAgent());
     }
 
     public String nodemgr() {
-        return image("contrail-nodemgr");
+        return image(names.nodemgr());
     }
 
     public String provisioner() {
-        return image("contrail-provisioner");
+        return image(names.provisioner());
     }
 
     public String kubeManager() {
-        return image("contrail-kubernetes-kube-manager");
-    }
-
-    /** A moving tag ({@code latest}, {@code R2011-latest}): nodes that pull at different times run different builds. */
-    public boolean moving() {
-        return "latest".equals(tag) || tag.endsWith("-latest");
+        return image(names.kubeManager());
     }
 }

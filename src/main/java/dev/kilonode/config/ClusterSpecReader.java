@@ -17,6 +17,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
+import dev.kilonode.release.NetworkRelease;
+import dev.kilonode.release.NetworkReleases;
+
 /**
  * Turns raw stack settings into a {@link ClusterSpec}. Every problem is collected, each naming the key, the value and
  * what is allowed, and reported together in one {@link ConfigValidationException} before any resource exists.
@@ -26,7 +29,12 @@ public final class ClusterSpecReader {
 
     public static final int MAX_WORKERS = 5_000;
     public static final String DEFAULT_REGION = "us-east-1";
-    public static final String DEFAULT_KUBERNETES_VERSION = "1.31.4";
+    /**
+     * 1.33: the newest minor kilonode renders and inside the default network release's range. No minor is inside
+     * both upstream support today (1.35-1.37) and OpenSDN R25.1's range (CI-tested 1.28); 1.33 is the closest, past
+     * its end of life (2026-06-28), and the plan warns (README, "Network release"). 1.33.10: kubernetes.io/releases/1.33.
+     */
+    public static final String DEFAULT_KUBERNETES_VERSION = "1.33.10";
     /** Oldest and newest Kubernetes minor we render kubeadm configuration for (v1beta3 up to 1.30, v1beta4 from 1.31).
      * 1.29 is the floor because the admin client certificate uses kubeadm's kubeadm:cluster-admins group (added in 1.29). */
     public static final int MIN_KUBERNETES_MINOR = 29;
@@ -46,6 +54,7 @@ public final class ClusterSpecReader {
     private final ConfigSource source;
     private final String stack;
     private final List<ConfigProblem> problems = new ArrayList<>();
+    private String kubernetesVersion = DEFAULT_KUBERNETES_VERSION;
 
     /** Every key the reader asked for: known by construction, even before Pulumi.yaml declares it. */
     private final Set<String> asked = new HashSet<>();
@@ -86,7 +95,8 @@ public final class ClusterSpecReader {
         NetworkSpec network = readNetwork();
         String ami = optional("amiId").orElse(null);
         if (ami == null) {
-            problem("amiId", null, "required: the id of an Ubuntu 20.04 LTS amd64 AMI in " + region + " (ami-...)");
+            problem("amiId", null, "required: the id of an Ubuntu " + NetworkReleases.table().defaultRow().ubuntuRelease()
+                    + " LTS amd64 AMI in " + region + " (ami-...)");
         } else if (!AMI.matcher(ami).matches()) {
             problem("amiId", ami, "an AMI id: ami- followed by 8 or 17 hex digits");
         }
@@ -115,29 +125,7 @@ public final class ClusterSpecReader {
             }
         }
 
-        String k8s = string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION);
-        var km = K8S_VERSION.matcher(k8s);
-        if (!km.matches() || Integer.parseInt(km.group(1)) < MIN_KUBERNETES_MINOR
-                || Integer.parseInt(km.group(1)) > MAX_KUBERNETES_MINOR) {
-            problem("kubernetesVersion", k8s, "a Kubernetes release 1." + MIN_KUBERNETES_MINOR + ".x to 1."
-                    + MAX_KUBERNETES_MINOR + ".x written MAJOR.MINOR.PATCH, such as " + DEFAULT_KUBERNETES_VERSION);
-        }
-
-        TungstenFabricSpec tf = new TungstenFabricSpec(
-                imagePart("tfRegistry", "tungstenfabric"),
-                imagePart("tfTag", "R2011-latest"),
-                string("tfJvmExtraOpts", "-Xms128m -Xmx1g"),
-                string("tfDeployerRepo", "https://github.com/tungstenfabric/tf-ansible-deployer.git"),
-                string("tfDeployerRef", "master"));
-        if (!tf.jvmExtraOpts().matches("(-X[A-Za-z:]+[0-9A-Za-z=:+-]*\\s*)+")) {
-            problem("tfJvmExtraOpts", tf.jvmExtraOpts(), "JVM -X options separated by spaces, such as -Xms128m -Xmx1g");
-        }
-        if (!tf.deployerRepo().matches("https://[A-Za-z0-9.-]+/[A-Za-z0-9._/-]+")) {
-            problem("tfDeployerRepo", tf.deployerRepo(), "an https:// git URL");
-        }
-        if (!tf.deployerRef().matches("[A-Za-z0-9._/-]{1,100}")) {
-            problem("tfDeployerRef", tf.deployerRef(), "a git branch, tag or commit");
-        }
+        TungstenFabricSpec tf = readNetworkStack();
 
         EtcdSpec etcd = new EtcdSpec(
                 bool("etcdWriteBarrier", true),
@@ -188,7 +176,61 @@ public final class ClusterSpecReader {
             throw new ConfigValidationException(problems);
         }
         return new ClusterSpec(stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
-                List.copyOf(groups), parked, k8s, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki);
+                List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki);
+    }
+
+    /**
+     * The network release row and everything that must fit it: Kubernetes version, node OS, image tag, deployer.
+     * One problem per key, each naming kilonode:networkRelease and the row's allowed values.
+     */
+    private TungstenFabricSpec readNetworkStack() {
+        NetworkReleases table = NetworkReleases.table();
+        String releaseId = string("networkRelease", table.defaultRelease());
+        NetworkRelease row = table.find(releaseId).orElse(null);
+        if (row == null) {
+            problem("networkRelease", releaseId, "one of " + String.join(", ", table.ids())
+                    + " (the network compatibility table, " + NetworkReleases.RESOURCE.substring(1) + ")");
+            row = table.defaultRow();
+        }
+        String in = " for kilonode:networkRelease " + row.id();
+
+        String k8s = string("kubernetesVersion", DEFAULT_KUBERNETES_VERSION);
+        int lo = Math.max(MIN_KUBERNETES_MINOR, row.kubernetesMinors().minMinor());
+        int hi = Math.min(MAX_KUBERNETES_MINOR, row.kubernetesMinors().maxMinor());
+        var km = K8S_VERSION.matcher(k8s);
+        if (!km.matches() || Integer.parseInt(km.group(1)) < lo || Integer.parseInt(km.group(1)) > hi) {
+            problem("kubernetesVersion", k8s, "a Kubernetes release 1." + lo + ".x to 1." + hi + ".x" + in
+                    + " (its range " + row.kubernetesMinors().min() + "-" + row.kubernetesMinors().max()
+                    + ", kilonode renders 1." + MIN_KUBERNETES_MINOR + "-1." + MAX_KUBERNETES_MINOR
+                    + "), written MAJOR.MINOR.PATCH such as " + DEFAULT_KUBERNETES_VERSION);
+        }
+
+        String ubuntu = string("ubuntuRelease", row.ubuntuRelease());
+        if (!ubuntu.equals(row.ubuntuRelease())) {
+            problem("ubuntuRelease", ubuntu, row.ubuntuRelease() + in + " (the Ubuntu LTS its vRouter builder "
+                    + "compiles for; kilonode:amiId must be such an AMI)");
+        }
+
+        String registry = imagePart("tfRegistry", row.registry());
+        String tag = imagePart("tfTag", row.defaultTag());
+        if (IMAGE_PART.matcher(tag).matches() && !row.tagAllowed(tag)) {
+            problem("tfTag", tag, "a tag matching " + row.tagPattern() + in + ", such as " + row.defaultTag());
+        }
+        String jvm = string("tfJvmExtraOpts", "-Xms128m -Xmx1g");
+        if (!jvm.matches("(-X[A-Za-z:]+[0-9A-Za-z=:+-]*\\s*)+")) {
+            problem("tfJvmExtraOpts", jvm, "JVM -X options separated by spaces, such as -Xms128m -Xmx1g");
+        }
+        String repo = string("tfDeployerRepo", row.deployer().repo());
+        if (!repo.matches("https://[A-Za-z0-9.-]+/[A-Za-z0-9._/-]+")) {
+            problem("tfDeployerRepo", repo, "an https:// git URL");
+        }
+        String ref = string("tfDeployerRef", row.deployer().ref());
+        if (!ref.matches("[0-9a-f]{40}")) {
+            problem("tfDeployerRef", ref, "a full commit id (40 hex digits)" + in + ", such as " + row.deployer().ref()
+                    + "; a branch such as master moves under a running cluster");
+        }
+        this.kubernetesVersion = k8s;
+        return new TungstenFabricSpec(row, registry, tag, jvm, repo, ref, ubuntu);
     }
 
     /**

@@ -1,10 +1,20 @@
 package dev.kilonode.config;
 
-/** How the Tungsten Fabric control plane and vRouter are installed (report 000's instances.yaml settings). */
-public record TungstenFabricSpec(String registry, String tag, String jvmExtraOpts, String deployerRepo,
-                                 String deployerRef) {
+import dev.kilonode.release.NetworkRelease;
+
+/**
+ * The network stack: the chosen release row of the compatibility table and the settings validated against it
+ * (images, deployer, node OS; the Kubernetes version is checked against it too).
+ */
+public record TungstenFabricSpec(NetworkRelease release, String registry, String tag, String jvmExtraOpts,
+                                 String deployerRepo, String deployerRef, String ubuntuRelease) {
 
     public boolean usesLatestTag() {
-        return "latest".equals(tag) || tag.endsWith("-latest");
+        return release.movingTag(tag);
+    }
+
+    /** Every image reference the cluster runs, from the configured registry and tag (what a mirror copies). */
+    public java.util.List<String> imageReferences() {
+        return release.imageReferences(registry, tag);
     }
 }

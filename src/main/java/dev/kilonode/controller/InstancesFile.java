@@ -11,9 +11,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The Tungsten Fabric ansible deployer's {@code config/instances.yaml}, rendered from config instead of hand-edited
+ * The OpenSDN ansible deployer's {@code config/instances.yaml}, rendered from config instead of hand-edited
  * (report 000): a bms instance per controller with the roles the report gave it (config database, config, control,
  * analytics, web UI), the registry and tag, the JVM options, and every controller's address so three form one cluster.
+ * The registry goes to {@code global_configuration.CONTAINER_REGISTRY}: the only place the deployer reads it
+ * (tf-ansible-deployer R25.1 playbooks/roles/opensdn_deployer/tasks/set_global_variables.yml; anywhere else it silently
+ * pulls from its default). The tag goes to {@code contrail_configuration.CONTRAIL_CONTAINER_TAG} (same file).
  */
 public final class InstancesFile {
 
@@ -28,12 +31,20 @@ public final class InstancesFile {
     private InstancesFile() {
     }
 
+    /**
+     * The private DNS suffix of EC2 hostnames: ec2.internal in us-east-1 only, region.compute.internal elsewhere
+     * (EC2 User Guide, "Amazon EC2 instance hostname types").
+     */
+    static String domainSuffix(String region) {
+        return "us-east-1".equals(region) ? "ec2.internal" : region + ".compute.internal";
+    }
+
     public static String render(ClusterSpec spec) {
         Map<String, Object> bms = new LinkedHashMap<>();
         bms.put("ssh_user", "root");
         bms.put("ssh_public_key", "/root/.ssh/id_rsa.pub");
         bms.put("ssh_private_key", "/root/.ssh/id_rsa");
-        bms.put("domainsuffix", "ec2.internal");
+        bms.put("domainsuffix", domainSuffix(spec.region()));
         // Amazon Time Sync Service, reachable from every instance (EC2 docs, "Set the time for your instance").
         bms.put("ntpserver", "169.254.169.123");
 
@@ -51,7 +62,6 @@ public final class InstancesFile {
 
         String nodes = String.join(",", ips);
         Map<String, Object> contrail = new LinkedHashMap<>();
-        contrail.put("CONTAINER_REGISTRY", spec.tungstenFabric().registry());
         contrail.put("CONTRAIL_VERSION", spec.tungstenFabric().tag());
         contrail.put("CONTRAIL_CONTAINER_TAG", spec.tungstenFabric().tag());
         contrail.put("CLOUD_ORCHESTRATOR", "kubernetes");
@@ -59,14 +69,14 @@ public final class InstancesFile {
         contrail.put("JVM_EXTRA_OPTS", spec.tungstenFabric().jvmExtraOpts());
         contrail.put("CONTROLLER_NODES", nodes);
         contrail.put("CONTROL_NODES", nodes);
-        contrail.put("ENCAP_PRIORITY", "MPLSoUDP,MPLSoGRE,VXLAN");
+        contrail.put("ENCAP_PRIORITY", spec.tungstenFabric().release().overlay().encapPriority());
         contrail.put("LOG_LEVEL", "SYS_NOTICE");
 
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("provider_config", Map.of("bms", bms));
         doc.put("instances", instances);
         doc.put("contrail_configuration", contrail);
-        doc.put("global_configuration", Map.of());
+        doc.put("global_configuration", Map.of("CONTAINER_REGISTRY", spec.tungstenFabric().registry()));
         try {
             return YAML.writeValueAsString(doc);
         } catch (JsonProcessingException e) {

@@ -61,6 +61,12 @@ public class TungstenFabricController extends ComponentResource {
         env.put("TF_CONTROLLER_IPS", String.join(",", spec.controllerIps()));
         env.put("TF_DEPLOYER_REPO", spec.tungstenFabric().deployerRepo());
         env.put("TF_DEPLOYER_REF", spec.tungstenFabric().deployerRef());
+        var release = spec.tungstenFabric().release();
+        env.put("TF_DEPLOYER_PLAYBOOKS", String.join(",", release.deployer().playbooks()));
+        // The release's CI installs Ansible with pip into a virtualenv (tf-devstack ansible/run.sh): same pins here.
+        env.put("TF_ANSIBLE_MIN", release.ansible().minVersion());
+        env.put("TF_ANSIBLE_BELOW", release.ansible().belowVersion());
+        env.put("TF_JINJA2_VERSION", release.ansible().jinja2());
         CloudConfig cc = NodeBootstrap.start(env, false)
                 .file(InstancesFile.PATH, "0644", InstancesFile.render(spec));
         NodeBootstrap.script(cc, COMPONENT, "install-tf-controller.sh");

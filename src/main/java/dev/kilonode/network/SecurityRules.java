@@ -21,8 +21,16 @@ import static dev.kilonode.network.Role.WORKER;
  * web UI 8143, vRouter agent introspect 8085, config database (Cassandra 9161/9041, ZooKeeper 2181, RabbitMQ 5673)
  * read by contrail-kube-manager; vRouter overlay between computes: MPLS over UDP 6635, VXLAN 4789, MPLS over GRE.
  * The kube-scheduler (10259) and controller-manager (10257) listen on localhost only and need no rule.
+ * The vRouter agent runs on masters too (ContrailCni), so masters get the agent's flows: XMPP and DNS to the
+ * controllers, introspect from them, and the overlay with every other node. The overlay ports are the network
+ * release's ({@code overlay} in release/network-releases.json; SecurityGroupRulesTest keeps them equal).
  */
 public final class SecurityRules {
+
+    /** MPLS over UDP and VXLAN destination ports (tf-vrouter include/vr_mpls.h), control XMPP port (common.sh). */
+    public static final int MPLS_OVER_UDP = 6635;
+    public static final int VXLAN = 4789;
+    public static final int XMPP = 5269;
 
     private SecurityRules() {
     }
@@ -52,17 +60,26 @@ public final class SecurityRules {
 
         // Workers.
         rules.add(fromRole(WORKER, "tcp", 10250, 10250, MASTER, "kubelet API (logs, exec) from the API servers"));
-        rules.add(fromRole(WORKER, "udp", 6635, 6635, WORKER, "vRouter overlay: MPLS over UDP between workers"));
-        rules.add(fromRole(WORKER, "udp", 4789, 4789, WORKER, "vRouter overlay: VXLAN between workers"));
-        rules.add(fromRole(WORKER, "47", 0, 0, WORKER, "vRouter overlay: MPLS over GRE between workers"));
-        rules.add(fromRole(WORKER, "tcp", 8085, 8085, TF_CONTROLLER, "vRouter agent introspect, polled by analytics and the web UI"));
+        // vRouter overlay between every pair of node roles that run the agent (workers and masters).
+        for (Role to : List.of(WORKER, MASTER)) {
+            for (Role from : List.of(WORKER, MASTER)) {
+                String pair = from.tag() + " to " + to.tag();
+                rules.add(fromRole(to, "udp", MPLS_OVER_UDP, MPLS_OVER_UDP, from, "vRouter overlay: MPLS over UDP, " + pair));
+                rules.add(fromRole(to, "udp", VXLAN, VXLAN, from, "vRouter overlay: VXLAN, " + pair));
+                rules.add(fromRole(to, "47", 0, 0, from, "vRouter overlay: MPLS over GRE, " + pair));
+            }
+            rules.add(fromRole(to, "tcp", 8085, 8085, TF_CONTROLLER, "vRouter agent introspect on " + to.tag()
+                    + ", polled by analytics and the web UI"));
+        }
         rules.add(fromCidrs(WORKER, "tcp", 30000, 32767, List.of(vpc), "Kubernetes NodePort services from inside the VPC"));
 
         // Tungsten Fabric controllers.
-        rules.add(fromRole(TF_CONTROLLER, "tcp", 5269, 5269, WORKER, "XMPP from vRouter agents to the control node"));
-        rules.add(fromRole(TF_CONTROLLER, "tcp", 8093, 8093, WORKER, "DNS XMPP from vRouter agents to contrail-dns"));
-        rules.add(fromRole(TF_CONTROLLER, "udp", 53, 53, WORKER, "DNS (contrail-named)"));
-        rules.add(fromRole(TF_CONTROLLER, "tcp", 53, 53, WORKER, "DNS over TCP (contrail-named)"));
+        for (Role agent : List.of(WORKER, MASTER)) {
+            rules.add(fromRole(TF_CONTROLLER, "tcp", XMPP, XMPP, agent, "XMPP from vRouter agents on " + agent.tag() + " to the control node"));
+            rules.add(fromRole(TF_CONTROLLER, "tcp", 8093, 8093, agent, "DNS XMPP from vRouter agents on " + agent.tag() + " to contrail-dns"));
+            rules.add(fromRole(TF_CONTROLLER, "udp", 53, 53, agent, "DNS (contrail-named) from " + agent.tag()));
+            rules.add(fromRole(TF_CONTROLLER, "tcp", 53, 53, agent, "DNS over TCP (contrail-named) from " + agent.tag()));
+        }
         rules.add(fromRole(TF_CONTROLLER, "tcp", 8082, 8082, WORKER, "config API: vRouter registration at start"));
         rules.add(fromRole(TF_CONTROLLER, "tcp", 8086, 8086, WORKER, "analytics collector from vRouter agents and node managers"));
         rules.add(fromRole(TF_CONTROLLER, "tcp", 8082, 8082, MASTER, "config API from contrail-kube-manager"));

@@ -17,6 +17,8 @@ public final class NodeBootstrap {
 
     public static final String SCRIPT_DIR = "/opt/kilonode";
     public static final String COMPONENT = "KubernetesNode";
+    /** Checks at every boot that the running kernel is the series the vRouter module is built for. */
+    public static final String KERNEL_CHECK_UNIT = "kilonode-kernel-check.service";
 
     private NodeBootstrap() {
     }
@@ -33,6 +35,13 @@ public final class NodeBootstrap {
         if (apiEndpoint != null) {
             env.put("API_ENDPOINT", apiEndpoint);
         }
+        // The kernel the network release's vRouter builder compiles for, and the agent's hugepages.
+        var kernel = spec.tungstenFabric().release().kernel();
+        env.put("UBUNTU_RELEASE", spec.tungstenFabric().ubuntuRelease());
+        env.put("KERNEL_SERIES", kernel.series());
+        env.put("KERNEL_PACKAGE", kernel.packageName());
+        env.put("KERNEL_HEADERS_PACKAGE", kernel.headersPackage());
+        env.put("HUGE_PAGES_2MB", String.valueOf(dev.kilonode.cni.AgentResources.HUGE_PAGES_2MB));
         return env;
     }
 
@@ -43,6 +52,7 @@ public final class NodeBootstrap {
                 .file(SCRIPT_DIR + "/lib.sh", "0755", ComponentFiles.read(COMPONENT, "lib.sh"));
         if (kubernetesNode) {
             cc.file(SCRIPT_DIR + "/install-kubernetes.sh", "0755", ComponentFiles.read(COMPONENT, "install-kubernetes.sh"));
+            unit(cc, COMPONENT, KERNEL_CHECK_UNIT);
         }
         return cc;
     }

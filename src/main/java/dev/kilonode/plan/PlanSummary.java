@@ -43,9 +43,7 @@ final class PlanSummary {
             all.add("cost: no on-demand price for " + String.join(", ", cost.missingPrices()) + " in "
                     + Pricing.RESOURCE.substring(1) + "; the estimated total is partial");
         }
-        if (spec.tungstenFabric().usesLatestTag()) {
-            all.add("kilonode:tfTag is '" + spec.tungstenFabric().tag() + "': a moving tag; pin a release for reproducible nodes");
-        }
+        all.addAll(NetworkReleaseWarnings.of(spec));
         summary.put("warnings", all);
         return summary;
     }
@@ -69,7 +67,15 @@ final class PlanSummary {
                 "instanceType", g.instanceType().name(), "labels", g.labels())).toList());
         s.put("parked", spec.parked());
         s.put("kubernetesVersion", spec.kubernetesVersion());
-        s.put("tungstenFabric", spec.tungstenFabric());
+        var tf = spec.tungstenFabric();
+        Map<String, Object> network = new LinkedHashMap<>();
+        network.put("networkRelease", tf.release().project() + " " + tf.release().id());
+        network.put("ubuntuRelease", tf.ubuntuRelease());
+        network.put("registry", tf.registry());
+        network.put("tag", tf.tag());
+        network.put("deployer", tf.deployerRepo() + "@" + tf.deployerRef());
+        network.put("jvmExtraOpts", tf.jvmExtraOpts());
+        s.put("tungstenFabric", network);
         s.put("etcd", Map.of("writeBarrier", spec.etcd().writeBarrier(), "eventsEtcd", spec.eventsEtcdEnabled(),
                 "backupIntervalMinutes", spec.etcd().backupIntervalMinutes(),
                 "backupRetentionDays", spec.etcd().backupRetentionDays()));

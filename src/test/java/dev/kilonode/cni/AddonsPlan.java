@@ -31,7 +31,9 @@ import java.util.stream.Collectors;
  */
 final class AddonsPlan {
 
-    static final String API_URL = "https://kilonode-api-0123456789.elb.us-east-1.amazonaws.com:6443";
+    /** Where Pulumi reaches the API (the public load balancer) and where pods do (the internal one): distinct on purpose. */
+    static final String API_URL = "https://kilonode-api-public-9876543210.elb.us-east-1.amazonaws.com:6443";
+    static final String INTERNAL_API_URL = "https://kilonode-api-0123456789.elb.us-east-1.amazonaws.com:6443";
     /** A stand-in admin key that must never show up in any plan output. */
     static final String FAKE_ADMIN_KEY = "-----BEGIN EC PRIVATE KEY-----\nTHIS-IS-THE-TEST-ADMIN-KEY-0451\n-----END EC PRIVATE KEY-----\n";
 
@@ -73,7 +75,7 @@ final class AddonsPlan {
         ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
         TuningProfile tuning = TuningProfile.forCluster(ClusterSize.of(spec));
         Consumer<com.pulumi.Context> program = ctx -> ClusterAddons.deploy(spec, tuning, Output.of(API_URL),
-                Output.ofSecret(FAKE_ADMIN_KEY), List.of(), ComponentResourceOptions.Empty);
+                Output.of(INTERNAL_API_URL), Output.ofSecret(FAKE_ADMIN_KEY), List.of(), ComponentResourceOptions.Empty);
         PlanEngine.Result result = PlanEngine.run(stack, spec.region(), config, secretKeys, program);
         if (result.exitCode() != 0 || !result.errors().isEmpty()) {
             throw new AssertionError("program failed: " + result.errors());

@@ -88,7 +88,7 @@ class ContrailCniTest {
     }
 
     @Test
-    void agentRunsOnEveryWorkerAndTolerateNotReadyNodes() {
+    void agentRunsOnEveryNodeMastersIncludedAndToleratesNotReadyNodes() {
         Map<String, Object> spec = at(dev.object("DaemonSet", "contrail-agent").inputs(), "spec");
         Map<String, Object> pod = at(spec, "template", "spec");
         List<Map<String, Object>> tolerations = at(pod, "tolerations");
@@ -96,21 +96,33 @@ class ContrailCniTest {
                 .containsEntry("operator", "Exists").containsEntry("effect", "NoSchedule"));
         assertThat(tolerations).anySatisfy(t -> assertThat(t).containsEntry("key", "node.kubernetes.io/not-ready")
                 .containsEntry("effect", "NoExecute"));
+        // Masters: kubeadm taints them node-role.kubernetes.io/control-plane:NoSchedule; the agent tolerates it.
+        assertThat(tolerations).anySatisfy(t -> assertThat(t).containsEntry("key", "node-role.kubernetes.io/control-plane")
+                .containsEntry("operator", "Exists").containsEntry("effect", "NoSchedule"));
         List<Map<String, Object>> terms = at(pod, "affinity", "nodeAffinity",
                 "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms");
         assertThat(terms).hasSize(1);
         List<Map<String, Object>> expressions = at(terms.get(0), "matchExpressions");
-        // Off the masters and off any TF controller; nothing else narrows it, so every worker group is covered.
-        assertThat(expressions).anySatisfy(e -> assertThat(e)
-                .containsEntry("key", "node-role.kubernetes.io/control-plane").containsEntry("operator", "DoesNotExist"));
-        assertThat(expressions).anySatisfy(e -> assertThat(e)
+        // Only TF controllers are excluded; nothing keeps it off masters or any worker group.
+        assertThat(expressions).singleElement().satisfies(e -> assertThat(e)
                 .containsEntry("key", ContrailCni.TF_CONTROLLER_LABEL).containsEntry("operator", "NotIn")
                 .containsEntry("values", List.of("true")));
         assertThat(pod).doesNotContainKey("nodeSelector");
-        assertThat(tolerations).noneSatisfy(t -> assertThat(t.get("key")).isEqualTo("node-role.kubernetes.io/control-plane"));
         assertThat(pod).containsEntry("hostNetwork", true).containsEntry("priorityClassName", "system-node-critical");
         assertThat(at(spec, "selector", "matchLabels", "app").toString()).isEqualTo("contrail-agent");
         assertThat(at(spec, "template", "metadata", "labels", "app").toString()).isEqualTo("contrail-agent");
+    }
+
+    @Test
+    void agentRequestsTheUpstreamHugepagesThatNodesReserve() {
+        Map<String, Object> pod = at(dev.object("DaemonSet", "contrail-agent").inputs(), "spec", "template", "spec");
+        Map<String, Object> agent = AddonsPlan.<List<Map<String, Object>>>at(pod, "containers").stream()
+                .filter(c -> c.get("name").equals("opensdn-vrouter-agent")).findFirst().orElseThrow();
+        assertThat(AddonsPlan.<Object>at(agent, "resources", "requests", "hugepages-2Mi")).isEqualTo("256Mi");
+        assertThat(AddonsPlan.<Object>at(agent, "resources", "limits", "hugepages-2Mi")).isEqualTo("256Mi");
+        Map<String, Object> env = at(dev.object("ConfigMap", "env").inputs(), "data");
+        // 128 pages of 2 MiB: what the agent maps equals what it requests.
+        assertThat(Integer.parseInt((String) env.get("HUGE_PAGES_2MB")) * 2).isEqualTo(256);
     }
 
     @Test
@@ -125,13 +137,13 @@ class ContrailCniTest {
         Map<String, Object> pod = at(dev.object("DaemonSet", "contrail-agent").inputs(), "spec", "template", "spec");
         List<Map<String, Object>> init = at(pod, "initContainers");
         List<Map<String, Object>> containers = at(pod, "containers");
-        assertThat(init).extracting(c -> c.get("name")).containsExactly("contrail-node-init",
-                "contrail-vrouter-kernel-init", "contrail-kubernetes-cni-init");
-        assertThat(containers).extracting(c -> c.get("name")).contains("contrail-vrouter-agent", "contrail-agent-nodemgr");
+        assertThat(init).extracting(c -> c.get("name")).containsExactly("opensdn-node-init",
+                "opensdn-vrouter-kernel-init", "opensdn-kubernetes-cni-init");
+        assertThat(containers).extracting(c -> c.get("name")).contains("opensdn-vrouter-agent", "opensdn-agent-nodemgr");
         assertThat(init).extracting(c -> c.get("image")).containsExactly(
-                "tungstenfabric/contrail-node-init:R2011-latest",
-                "tungstenfabric/contrail-vrouter-kernel-build-init:R2011-latest",
-                "tungstenfabric/contrail-kubernetes-cni-init:R2011-latest");
+                "opensdn/opensdn-node-init:R25.1-latest",
+                "opensdn/opensdn-vrouter-kernel-build-init:R25.1-latest",
+                "opensdn/opensdn-kubernetes-cni-init:R25.1-latest");
         List<Map<String, Object>> volumes = at(pod, "volumes");
         Set<String> declared = new java.util.HashSet<>();
         volumes.forEach(v -> declared.add((String) v.get("name")));
@@ -157,7 +169,12 @@ class ContrailCniTest {
         for (Map<String, Object> c : AddonsPlan.<List<Map<String, Object>>>at(pod, "containers")) {
             cpu += milli(at(c, "resources", "requests", "cpu"));
             mem += mib(at(c, "resources", "requests", "memory"));
+            // Preallocated hugepages leave the node's allocatable memory too.
+            Object huge = AddonsPlan.<Map<String, Object>>at(c, "resources", "requests").get("hugepages-2Mi");
+            mem += huge == null ? 0 : mib((String) huge);
         }
+        // The declared figures are the ones the plan renders (AgentResources is the one place they live).
+        assertThat(AgentResources.agentPod().cpuMilli()).isEqualTo(cpu);
         long initMem = 0;
         for (Map<String, Object> c : AddonsPlan.<List<Map<String, Object>>>at(pod, "initContainers")) {
             assertThat(c).containsKey("resources");
@@ -194,7 +211,7 @@ class ContrailCniTest {
                 .containsEntry("key", "node.kubernetes.io/not-ready").containsEntry("effect", "NoSchedule"));
         List<Map<String, Object>> containers = at(pod, "containers");
         assertThat(containers).singleElement().satisfies(c -> assertThat(c.get("image"))
-                .isEqualTo("tungstenfabric/contrail-kubernetes-kube-manager:R2011-latest"));
+                .isEqualTo("opensdn/opensdn-kubernetes-kube-manager:R25.1-latest"));
     }
 
     @Test
@@ -232,13 +249,13 @@ class ContrailCniTest {
     @Test
     void imagesComeFromConfig() {
         AddonsPlan pinned = AddonsPlan.run("dev", Map.of("kilonode:tfRegistry", "registry.example.com/tf",
-                "kilonode:tfTag", "2011.L3"));
+                "kilonode:tfTag", "R25.1-2026-06-16"));
         Map<String, Object> pod = at(pinned.object("DaemonSet", "contrail-agent").inputs(), "spec", "template", "spec");
         List<Map<String, Object>> containers = at(pod, "containers");
         assertThat(containers).allSatisfy(c -> assertThat((String) c.get("image"))
-                .startsWith("registry.example.com/tf/contrail-").endsWith(":2011.L3"));
-        assertThat(ContrailImages.of(pinned.spec.tungstenFabric()).moving()).isFalse();
-        assertThat(ContrailImages.of(dev.spec.tungstenFabric()).moving()).isTrue();
+                .startsWith("registry.example.com/tf/opensdn-").endsWith(":R25.1-2026-06-16"));
+        assertThat(pinned.spec.tungstenFabric().usesLatestTag()).isFalse();
+        assertThat(dev.spec.tungstenFabric().usesLatestTag()).isTrue();
     }
 
     @Test

@@ -58,6 +58,17 @@ class ClusterSpecReaderTest {
                 arguments("kilonode:availabilityZones", "[\"us-east-1a\",\"us-east-1a\"]", "each zone once"),
                 arguments("kilonode:kubernetesVersion", "1.20.0", "1.29.x to 1.33.x"),
                 arguments("kilonode:kubernetesVersion", "latest", "MAJOR.MINOR.PATCH"),
+                // Outside the network release's row (and kilonode's renderer): the message names the release key.
+                arguments("kilonode:kubernetesVersion", "1.35.2", "1.29.x to 1.33.x for kilonode:networkRelease R25.1"),
+                arguments("kilonode:kubernetesVersion", "1.28.6", "kilonode renders 1.29-1.33"),
+                arguments("kilonode:networkRelease", "R2011", "one of R25.1"),
+                arguments("kilonode:networkRelease", "R24.1", "one of R25.1"),
+                arguments("kilonode:ubuntuRelease", "20.04", "24.04 for kilonode:networkRelease R25.1"),
+                arguments("kilonode:ubuntuRelease", "22.04", "vRouter builder"),
+                arguments("kilonode:tfTag", "R2011-latest", "a tag matching R25\\.1-"),
+                arguments("kilonode:tfTag", "latest", "for kilonode:networkRelease R25.1, such as R25.1-latest"),
+                arguments("kilonode:tfDeployerRef", "master", "a full commit id (40 hex digits)"),
+                arguments("kilonode:tfDeployerRef", "R25.1", "a branch such as master moves"),
                 arguments("kilonode:apiAllowedCidrs", "[\"0.0.0.0/0\"]", "the world (0.0.0.0/0) is never allowed"),
                 arguments("kilonode:webUiAllowedCidrs", "[\"203.0.113.0/99\"]", "IPv4 CIDR"),
                 arguments("kilonode:apiAllowedCidrs", "\"203.0.113.0/24\"", "a list of strings"),
@@ -164,6 +175,38 @@ class ClusterSpecReaderTest {
         config.put("kilonode:workerCount", "5000");
         assertThatThrownBy(() -> ClusterSpecReader.read(ConfigSource.of(config), "dev"))
                 .hasMessageContaining("kilonode:vpcCidr").hasMessageContaining("private subnets hold");
+    }
+
+    @Test
+    void theNetworkReleaseRowSetsTheDefaults() {
+        ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(valid()), "dev");
+        var row = dev.kilonode.release.NetworkReleases.table().defaultRow();
+        assertThat(spec.tungstenFabric().release()).isEqualTo(row);
+        assertThat(spec.tungstenFabric().registry()).isEqualTo(row.registry());
+        assertThat(spec.tungstenFabric().tag()).isEqualTo(row.defaultTag());
+        assertThat(spec.tungstenFabric().deployerRef()).isEqualTo(row.deployer().ref());
+        assertThat(spec.tungstenFabric().ubuntuRelease()).isEqualTo(row.ubuntuRelease());
+        assertThat(row.kubernetesMinors().contains(spec.kubernetesMinorNumber())).isTrue();
+        // A mirror (issue 12) is any registry; the tag must still be one of the release's.
+        Map<String, String> config = valid();
+        config.put("kilonode:tfRegistry", "123456789012.dkr.ecr.us-east-1.amazonaws.com/opensdn");
+        config.put("kilonode:tfTag", "R25.1-2026-06-16");
+        assertThat(ClusterSpecReader.read(ConfigSource.of(config), "dev").tungstenFabric().imageReferences())
+                .allSatisfy(ref -> assertThat(ref).startsWith("123456789012.dkr.ecr.us-east-1.amazonaws.com/opensdn/opensdn-")
+                        .endsWith(":R25.1-2026-06-16"));
+    }
+
+    @Test
+    void everyKeyOutsideTheRowIsReportedTogether() {
+        Map<String, String> config = valid();
+        config.put("kilonode:kubernetesVersion", "1.36.0");
+        config.put("kilonode:ubuntuRelease", "20.04");
+        config.put("kilonode:tfTag", "R2011-latest");
+        assertThatThrownBy(() -> ClusterSpecReader.read(ConfigSource.of(config), "dev"))
+                .hasMessageContaining("3 problems")
+                .hasMessageContaining("kilonode:kubernetesVersion = \"1.36.0\"")
+                .hasMessageContaining("kilonode:ubuntuRelease = \"20.04\"")
+                .hasMessageContaining("kilonode:tfTag = \"R2011-latest\"");
     }
 
     @Test

@@ -85,6 +85,26 @@ class SecurityGroupRulesTest {
                 .allSatisfy(f -> assertThat(f.target()).isEqualTo("api-lb"));
     }
 
+    /** The vRouter agent runs on masters too: XMPP to the controllers and the overlay in both directions. */
+    @Test
+    void mastersGetTheVrouterAgentsFlows() {
+        List<Flow> flows = flows(Stacks.plan("scale"));
+        var overlay = dev.kilonode.release.NetworkReleases.table().defaultRow().overlay();
+        assertThat(flows).contains(
+                new Flow("tf-controller", "tcp", overlay.xmppPort(), overlay.xmppPort(), "master", null),
+                new Flow("tf-controller", "tcp", 8093, 8093, "master", null),
+                new Flow("tf-controller", "udp", 53, 53, "master", null),
+                new Flow("master", "tcp", 8085, 8085, "tf-controller", null));
+        for (String a : List.of("master", "worker")) {
+            for (String b : List.of("master", "worker")) {
+                assertThat(flows).contains(
+                        new Flow(a, "udp", overlay.mplsOverUdpPort(), overlay.mplsOverUdpPort(), b, null),
+                        new Flow(a, "udp", overlay.vxlanPort(), overlay.vxlanPort(), b, null),
+                        new Flow(a, "47", null, null, b, null));
+            }
+        }
+    }
+
     @Test
     void withoutAdminCidrsThereIsNoPublicListenerOrLoadBalancer() {
         var config = Stacks.config("dev");
