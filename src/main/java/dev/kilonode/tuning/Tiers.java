@@ -1,5 +1,7 @@
 package dev.kilonode.tuning;
 
+import dev.kilonode.cni.AgentResources;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -71,14 +73,16 @@ final class Tiers {
      * Pods that run on every master besides the static control plane, with the requests the kubelet adds up for them
      * (max of the sum of the containers and the largest init container; see cni/ContrailCni, a test checks these
      * against what it renders):
-     * Contrail kube-manager (masters only, 250m/512Mi, its init container is smaller); the vRouter agent (containers
-     * 250m+20m+10m, 512+64+64 Mi; its largest init container, the kernel module build, 100m/256Mi) — masters run it so
-     * that they have a pod network; kube-proxy (kubeadm's DaemonSet tolerates every taint and sets no requests,
+     * kube-manager (masters only) and the vRouter agent (masters run it so that they have a pod network), both from
+     * cni/AgentResources, the one place their requests are declared; kube-proxy (kubeadm's DaemonSet tolerates every taint and sets no requests,
      * cmd/kubeadm/app/phases/addons/proxy/manifests.go), counted as zero.
      */
     static final Map<String, ControlPlaneBudget.PodRequest> MASTER_DAEMONS = ordered(
-            "contrail-kube-manager", new ControlPlaneBudget.PodRequest(250, 512),
-            "contrail-agent", new ControlPlaneBudget.PodRequest(280, 640),
+            "contrail-kube-manager", new ControlPlaneBudget.PodRequest(
+                    AgentResources.kubeManagerPod().cpuMilli(), AgentResources.kubeManagerPod().memoryMi()),
+            // The agent's preallocated 2 MB hugepages leave the node's allocatable memory too.
+            "contrail-agent", new ControlPlaneBudget.PodRequest(AgentResources.agentPod().cpuMilli(),
+                    AgentResources.agentPod().memoryMi() + AgentResources.agentPod().hugepages2MiMi()),
             "kube-proxy", new ControlPlaneBudget.PodRequest(0, 0));
 
     /**

@@ -97,7 +97,7 @@ class ClusterSpecReaderTest {
                 arguments("kilonode:podsPerWorker", "50", "at most 40, the kubelet's maxPods on m3.large (worker group big)",
                         Map.of("kilonode:workerInstanceType", "m3.xlarge",
                                 "kilonode:workerGroups", "[{\"name\":\"big\",\"count\":2,\"instanceType\":\"m3.large\"}]")),
-                arguments("kilonode:tfTag", "", "remove the line to use the default R2011-latest"),
+                arguments("kilonode:tfTag", "", "remove the line to use the default R25.1-latest"),
                 arguments("kilonode:region", "", "remove the line to use the default us-east-1"),
                 arguments("kilonode:workerCount", "", "remove the line to use the default 3"),
                 arguments("kilonode:expiryAction", "destroy", "only together with kilonode:expiresOn",
