@@ -85,13 +85,16 @@ for (const stack of STACKS) {
     }
   });
 
-  test(`${stack}: the vRouter agent tolerates not-ready nodes and stays off the control plane`, () => {
+  test(`${stack}: the vRouter agent tolerates not-ready nodes and runs on masters too, never on TF controllers`, () => {
     const ds = parse(readFileSync(join(manifests, 'daemonset-contrail-agent.yaml'), 'utf8'));
     const pod = ds.spec.template.spec;
     assert.ok(pod.tolerations.some((t) => t.key === 'node.kubernetes.io/not-ready' && t.effect === 'NoSchedule'));
+    // Masters need a pod network (webhooks, aggregated APIs): the agent tolerates kubeadm's control-plane taint.
+    assert.ok(pod.tolerations.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule'));
     const expressions = pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
       .flatMap((t) => t.matchExpressions);
-    assert.ok(expressions.some((e) => e.key === 'node-role.kubernetes.io/control-plane' && e.operator === 'DoesNotExist'));
+    assert.ok(!expressions.some((e) => e.key === 'node-role.kubernetes.io/control-plane'));
+    assert.ok(expressions.some((e) => e.key === 'node-role.opencontrail.org/config' && e.operator === 'NotIn'));
   });
 
   // A kubectl/Go decoder rejects 1.0 for an int32 field. The manifests come from the mock engine's inputs, where
