@@ -73,8 +73,9 @@ public final class DiffReport {
         if (!d.summaryChanges().isEmpty()) {
             sb.append("settings and tuning (summary.json):\n");
             for (JsonChanges.Change ch : d.summaryChanges()) {
+                String why = TuningDrivers.of(ch.path(), d.summaryChanges());
                 sb.append("  ").append(ch.path()).append(": ").append(value(ch.before())).append(" -> ")
-                        .append(value(ch.after())).append('\n');
+                        .append(value(ch.after())).append(why.isEmpty() ? "" : "   (" + why + ")").append('\n');
             }
         }
         costText(sb, d.cost());
@@ -190,7 +191,8 @@ public final class DiffReport {
         if (!d.summaryChanges().isEmpty()) {
             sb.append("#### Settings and tuning\n\n| path | before | after |\n|---|---|---|\n");
             for (JsonChanges.Change ch : d.summaryChanges()) {
-                sb.append("| ").append(code(ch.path())).append(" | ").append(code(value(ch.before()))).append(" | ")
+                String why = TuningDrivers.of(ch.path(), d.summaryChanges());
+                sb.append("| ").append(code(ch.path())).append(why.isEmpty() ? "" : "<br>" + why.replace("|", "\\|")).append(" | ").append(code(value(ch.before()))).append(" | ")
                         .append(code(value(ch.after()))).append(" |\n");
             }
             sb.append('\n');

@@ -203,4 +203,26 @@ class PlanDiffCommandTest {
         assertThat(r.out()).contains("(empty plan)").contains("resources: 0 -> " + n + ": " + n + " added, 0 removed, 0 changed")
                 .containsPattern("\\n  total +\\$0\\.00/h +\\$\\S+/h +\\+\\$");
     }
+
+    /** Issue 14: each tuning change names the settings that drove it, and only those. */
+    @Test
+    void everyTuningChangeNamesTheSettingsThatDroveIt() throws IOException {
+        List<String> tuning = changed.out().lines().filter(l -> l.trim().startsWith("/tuning/")).toList();
+        assertThat(tuning).isNotEmpty().allSatisfy(l -> assertThat(l)
+                .contains("(driven by kilonode:workerInstanceType \"m3.medium\" -> \"m3.large\")")
+                .doesNotContain("apiAllowedCidrs"));
+        assertThat(markdown.out()).contains("<br>driven by kilonode:workerInstanceType");
+        // The tier follows the worker count (and pods per worker): 3 -> 600 workers moves it, naming workerCount.
+        String bigger = Files.readString(Path.of("Pulumi.dev.yaml"))
+                .replaceAll("(?m)^(\\s*kilonode:workerCount:).*$", "$1 \"600\"");
+        Path config = tmp.resolve("bigger/Pulumi.dev.yaml");
+        Files.createDirectories(config.getParent());
+        Files.writeString(config, bigger);
+        Run run = kilonode("plan", "--stack", "dev", "--config", config.toString(), "--out", tmp.resolve("bigger/out").toString(),
+                "--diff", a.toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("/tuning/tier: 0 -> 2 +\\(driven by kilonode:workerCount 3 -> 600\\)");
+        assertThat(run.out().lines().filter(l -> l.trim().startsWith("/tuning/kubelet"))).allSatisfy(l ->
+                assertThat(l).doesNotContain("driven by kilonode:workerCount"));
+    }
 }
