@@ -44,6 +44,8 @@ if [[ $MASTER_INDEX == 0 ]]; then
   [[ -f $KILONODE_STATE_DIR/etcd-restored ]] && extra+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
   log "kubeadm init${extra[*]:+ ${extra[*]}}"
   run_redacted kubeadm init --config "$cfg" --skip-token-print "${extra[@]}" || die "kubeadm init failed"
+  # events-etcd.sh starts a new events etcd only on the master that created the cluster.
+  touch "$KILONODE_STATE_DIR/cluster-initialised-here"
   # Register the SSM token in the cluster now instead of waiting for the timer.
   sync="$(dirname "${BASH_SOURCE[0]}")/token-sync.sh"
   [[ -x $sync ]] && { "$sync" || log "WARNING: token-sync failed; kilonode-token-sync.timer retries"; }

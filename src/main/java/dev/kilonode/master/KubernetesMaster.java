@@ -35,6 +35,9 @@ public class KubernetesMaster extends ComponentResource {
                        List<Output<String>> readableSecretArns) {
     }
 
+    /** kubeadm, etcd-events and files under {@code <ssmPrefix>/control-plane/master-<i>/}. */
+    private static final int PARAMETERS_PER_MASTER = 3;
+
     private final List<Instance> instances = new ArrayList<>();
 
     public KubernetesMaster(String name, Args args, ComponentResourceOptions options) {
@@ -50,6 +53,8 @@ public class KubernetesMaster extends ComponentResource {
                     inputs.applyValue(MasterUserData::desiredKubeadm)));
             desired.add(configParameter(name + "-" + i + "-etcd-events", spec, i, "etcd-events",
                     inputs.applyValue(MasterUserData::desiredEventsEtcd)));
+            desired.add(configParameter(name + "-" + i + "-files", spec, i, "files",
+                    inputs.applyValue(MasterUserData::desiredFiles)));
         }
         List<Output<String>> readable = new ArrayList<>(args.readableSecretArns());
         desired.forEach(p -> readable.add(p.arn()));
@@ -57,8 +62,8 @@ public class KubernetesMaster extends ComponentResource {
 
         for (int i = 0; i < spec.masters().count(); i++) {
             // The user-data waits for this master's parameters, so they exist before its first reconcile.
-            Output<String> userData = Output.tuple(inputs(args, publicHost, i), desired.get(2 * i).arn(),
-                            desired.get(2 * i + 1).arn())
+            Output<String> userData = Output.tuple(inputs(args, publicHost, i), desired.get(PARAMETERS_PER_MASTER * i).arn(),
+                            desired.get(PARAMETERS_PER_MASTER * i + 1).arn(), desired.get(PARAMETERS_PER_MASTER * i + 2).arn())
                     .applyValue(t -> UserData.encode(MasterUserData.render(t.t1)));
             Instance master = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i, "master",
                     spec.masters(), spec.masterIp(i), args.privateSubnetIds().get(i % args.privateSubnetIds().size()),

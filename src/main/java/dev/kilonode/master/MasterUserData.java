@@ -38,6 +38,29 @@ public final class MasterUserData {
 
     public static final String NO_EVENTS_ETCD = "none";
 
+    /**
+     * Files the control plane reads besides the kubeadm configuration, by absolute path: the static pods' resource
+     * patches (their requests follow the size, tuning/ControlPlaneBudget) and kube-scheduler's configuration file
+     * (its QPS and burst follow the size). Written by cloud-init at first boot and by the reconcile afterwards.
+     */
+    public static Map<String, String> controlPlaneFiles(Inputs in) {
+        Map<String, String> files = new java.util.LinkedHashMap<>();
+        KubeadmConfig.controlPlanePatches(in.tuning())
+                .forEach((file, body) -> files.put(KubeadmConfig.PATCH_DIR + "/" + file, body));
+        files.put(KubeadmConfig.schedulerConfigurationPath(in.tuning()), KubeadmConfig.schedulerConfiguration(in.tuning()));
+        return files;
+    }
+
+    /** Marks the start of one file in {@link #desiredFiles} (the reconcile splits on it). */
+    public static final String FILE_MARKER = "### kilonode-file ";
+
+    /** What {@code .../files} holds: {@link #controlPlaneFiles}, each after a {@value #FILE_MARKER}PATH line. */
+    public static String desiredFiles(Inputs in) {
+        StringBuilder out = new StringBuilder();
+        controlPlaneFiles(in).forEach((path, body) -> out.append(FILE_MARKER).append(path).append('\n').append(body));
+        return out.toString();
+    }
+
     public static String render(Inputs in) {
         ClusterSpec spec = in.spec();
         Map<String, String> env = NodeBootstrap.commonEnv(spec, "master", in.endpoints().internal());
@@ -59,7 +82,7 @@ public final class MasterUserData {
                 .unmount("ephemeral0").unmount("ephemeral1");
         for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-restore.sh",
                 "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh",
-                "reconcile-control-plane.sh", "scale-out-ramp.sh"}) {
+                "reconcile-control-plane.sh", "scale-out-ramp.sh", "events-etcd.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }
         for (String unit : new String[]{"kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
@@ -74,23 +97,29 @@ public final class MasterUserData {
                 "[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=" + spec.etcd().backupIntervalMinutes() + "min\n");
 
         if (in.index() == 0) {
-            cc.file(KubeadmConfig.DIR + "/init.yaml", "0600", desiredKubeadm(in));
+            // The desired configuration without the events override: kubeadm init must not wait on the events etcd.
+            cc.file(KubeadmConfig.DIR + "/init.yaml", "0600", KubeadmConfig.init(spec, in.tuning(), in.endpoints()));
         } else {
             cc.file(KubeadmConfig.DIR + "/join-control-plane.yaml", "0600",
                     KubeadmConfig.joinControlPlane(spec, in.endpoints(), in.caCertHash(), in.index()));
         }
-        KubeadmConfig.controlPlanePatches(in.tuning())
-                .forEach((file, body) -> cc.file(KubeadmConfig.PATCH_DIR + "/" + file, "0644", body));
+        controlPlaneFiles(in).forEach((path, body) -> cc.file(path, "0644", body));
         if (spec.eventsEtcdEnabled()) {
-            cc.file(EventsEtcdManifest.PATH, "0600", desiredEventsEtcd(in));
+            // A template, not a manifest: the kubelet must not start an events member before kubeadm is done.
+            cc.file(EventsEtcdManifest.TEMPLATE, "0600", desiredEventsEtcd(in));
         }
         cc.run("/opt/kilonode/install-kubernetes.sh")
                 .run("/opt/kilonode/prepare-etcd-disks.sh")
                 .run("/opt/kilonode/fetch-pki.sh")
                 .run("/opt/kilonode/etcd-restore.sh")
-                .run("/opt/kilonode/kubeadm-bootstrap.sh")
-                // Boot applied the current configuration; reconcile acts only when SSM says otherwise.
-                .run("env", "KILONODE_RECONCILE_SEED=1", "/opt/kilonode/reconcile-control-plane.sh")
+                .run("/opt/kilonode/kubeadm-bootstrap.sh");
+        if (spec.eventsEtcdEnabled()) {
+            // After the API server is up, never before: this master's events member joins (or, on the master that
+            // ran kubeadm init, starts) the events etcd without anyone waiting on it.
+            cc.run("/opt/kilonode/events-etcd.sh");
+        }
+        // Applies SSM's desired state: with the events etcd healthy, this is what points the API server at it.
+        cc.run("/opt/kilonode/reconcile-control-plane.sh")
                 .run("systemctl", "daemon-reload")
                 .run("systemctl", "enable", "--now", "kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
                         "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer",

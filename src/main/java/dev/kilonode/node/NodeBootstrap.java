@@ -2,6 +2,7 @@ package dev.kilonode.node;
 
 import dev.kilonode.cloudinit.CloudConfig;
 import dev.kilonode.cloudinit.ComponentFiles;
+import dev.kilonode.cloudinit.ShellComments;
 import dev.kilonode.cloudinit.EnvFile;
 import dev.kilonode.config.ClusterSpec;
 
@@ -59,7 +60,8 @@ public final class NodeBootstrap {
 
     /** Adds a component's script to /opt/kilonode. */
     public static CloudConfig script(CloudConfig cc, String component, String file) {
-        return cc.file(SCRIPT_DIR + "/" + file, "0755", ComponentFiles.read(component, file));
+        String text = ComponentFiles.read(component, file);
+        return cc.file(SCRIPT_DIR + "/" + file, "0755", file.endsWith(".sh") ? ShellComments.strip(text) : text);
     }
 
     /** Adds a component's systemd unit. */

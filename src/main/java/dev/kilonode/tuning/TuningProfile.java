@@ -37,11 +37,16 @@ public record TuningProfile(
     public record Etcd(long quotaBackendBytes, int heartbeatIntervalMs, int electionTimeoutMs) {
     }
 
-    /** Per instance type: what the kubelet keeps back from pods (report 003) and how many pods it admits. */
+    /**
+     * Per instance type: what the kubelet keeps back from pods (report 003), when it evicts (every hard-eviction signal
+     * the kubelet has a default for: before 1.33 a signal left out of evictionHard is switched off, not defaulted) and
+     * how many pods it admits and pulls images for at once.
+     */
     public record KubeletReservation(String kubeReservedCpu, String kubeReservedMemory, String systemReservedCpu,
                                      String systemReservedMemory, String reservedEphemeralStorage,
                                      String evictionMemoryAvailable, String evictionNodefsAvailable,
-                                     String evictionImagefsAvailable, int maxPods) {
+                                     String evictionNodefsInodesFree, String evictionImagefsAvailable,
+                                     String evictionImagefsInodesFree, int maxPods, int maxParallelImagePulls) {
     }
 
     /**

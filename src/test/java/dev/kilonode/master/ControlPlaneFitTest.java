@@ -321,7 +321,8 @@ class ControlPlaneFitTest {
                 assertThat(c.at("/resources/limits/memory").isMissingNode()).as(o + ": no memory limit on " + component).isTrue();
                 pods.put(component, containerRequest(c));
             }
-            String events = file(cc, EventsEtcdManifest.PATH);
+            // The events etcd pod: the template events-etcd.sh turns into the manifest (only its --initial-cluster* differ).
+            String events = file(cc, EventsEtcdManifest.TEMPLATE);
             assertThat(events != null).as(o + ": events etcd manifest").isEqualTo(spec.eventsEtcdEnabled());
             if (events != null) {
                 JsonNode podSpec = first(events).get("spec");

@@ -47,11 +47,17 @@ class MasterUserDataTest {
         JsonNode doc = render("scale", Map.of(), 0);
         assertThat(commands(doc)).containsExactly("/opt/kilonode/install-kubernetes.sh",
                 "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/fetch-pki.sh", "/opt/kilonode/etcd-restore.sh",
-                "/opt/kilonode/kubeadm-bootstrap.sh", "env KILONODE_RECONCILE_SEED=1", "systemctl daemon-reload",
-                "systemctl enable");
-        assertThat(doc.get("runcmd").get(7).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
+                "/opt/kilonode/kubeadm-bootstrap.sh", "/opt/kilonode/events-etcd.sh",
+                "/opt/kilonode/reconcile-control-plane.sh", "systemctl daemon-reload", "systemctl enable");
+        assertThat(doc.get("runcmd").get(8).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
                 "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
         assertThat(doc.get("mounts").toString()).isEqualTo("[[\"ephemeral0\"],[\"ephemeral1\"]]");
+    }
+
+    @Test
+    void withoutTheEventsEtcdThereIsNoEventsStep() throws Exception {
+        assertThat(commands(render("dev", Map.of(), 0))).doesNotContain("/opt/kilonode/events-etcd.sh")
+                .contains("/opt/kilonode/reconcile-control-plane.sh");
     }
 
     @Test
@@ -78,7 +84,10 @@ class MasterUserDataTest {
         assertThat(file(first, "/etc/kilonode/kubeadm/init.yaml")).contains("kind: InitConfiguration");
         assertThat(file(first, "/etc/kilonode/kubeadm/join-control-plane.yaml")).isNull();
         assertThat(file(second, "/etc/kilonode/kubeadm/join-control-plane.yaml")).contains("kind: JoinConfiguration");
-        assertThat(file(second, "/etc/kubernetes/manifests/etcd-events.yaml")).contains("--name=events-1");
+        // The events etcd is a template until events-etcd.sh runs after kubeadm: no member starts before the join.
+        assertThat(file(second, "/etc/kubernetes/manifests/etcd-events.yaml")).isNull();
+        assertThat(file(second, "/etc/kilonode/etcd-events.yaml")).contains("--name=events-1",
+                "--initial-cluster=__INITIAL_CLUSTER__", "--initial-cluster-state=__INITIAL_CLUSTER_STATE__");
         for (JsonNode doc : List.of(first, second)) {
             assertThat(doc.toString()).doesNotContain("PRIVATE KEY").doesNotContainPattern("[a-z0-9]{6}\\.[a-z0-9]{16}");
         }

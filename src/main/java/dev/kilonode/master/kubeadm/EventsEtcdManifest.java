@@ -8,8 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /**
  * A second etcd for Kubernetes events, as a static pod on each master with its data on the second instance-store SSD
@@ -20,6 +18,10 @@ import java.util.stream.IntStream;
 public final class EventsEtcdManifest {
 
     public static final String PATH = "/etc/kubernetes/manifests/etcd-events.yaml";
+    /** Where the master keeps the manifest with its placeholders; events-etcd.sh writes {@link #PATH} from it. */
+    public static final String TEMPLATE = "/etc/kilonode/etcd-events.yaml";
+    public static final String INITIAL_CLUSTER = "__INITIAL_CLUSTER__";
+    public static final String INITIAL_CLUSTER_STATE = "__INITIAL_CLUSTER_STATE__";
 
     /**
      * The etcd image kubeadm pairs with each Kubernetes minor (kubernetes/kubernetes cmd/kubeadm/app/constants,
@@ -33,9 +35,6 @@ public final class EventsEtcdManifest {
 
     public static String render(ClusterSpec spec, TuningProfile t, int index) {
         String ip = spec.masterIp(index);
-        String cluster = IntStream.range(0, spec.masters().count())
-                .mapToObj(i -> "events-" + i + "=https://" + spec.masterIp(i) + ":" + KubeadmConfig.EVENTS_ETCD_PEER_PORT)
-                .collect(Collectors.joining(","));
         List<String> command = new ArrayList<>(List.of(
                 "etcd",
                 "--name=events-" + index,
@@ -44,8 +43,10 @@ public final class EventsEtcdManifest {
                 "--advertise-client-urls=https://" + ip + ":" + KubeadmConfig.EVENTS_ETCD_CLIENT_PORT,
                 "--listen-peer-urls=https://" + ip + ":" + KubeadmConfig.EVENTS_ETCD_PEER_PORT,
                 "--initial-advertise-peer-urls=https://" + ip + ":" + KubeadmConfig.EVENTS_ETCD_PEER_PORT,
-                "--initial-cluster=" + cluster,
-                "--initial-cluster-state=new",
+                // Filled in on the master by events-etcd.sh: itself alone and "new" only on the master that created
+                // the cluster when no events etcd runs yet, else the list etcd gives on member add and "existing".
+                "--initial-cluster=" + INITIAL_CLUSTER,
+                "--initial-cluster-state=" + INITIAL_CLUSTER_STATE,
                 "--initial-cluster-token=kilonode-events",
                 "--listen-metrics-urls=http://127.0.0.1:2384",
                 "--cert-file=/etc/kubernetes/pki/etcd/server.crt",

@@ -37,6 +37,12 @@ public final class KubeadmConfig {
     public static final int EVENTS_ETCD_CLIENT_PORT = 2382;
     public static final int EVENTS_ETCD_PEER_PORT = 2383;
     public static final String NODE_GROUP_LABEL = "kilonode.dev/node-group";
+    /**
+     * kube-scheduler's configuration files live here on the master, mounted read-only at the same path into its pod.
+     * Each file is named after its content's hash, so a new QPS is a new --config path, hence a new static pod
+     * manifest, which is what makes the kubelet restart the scheduler (it reads the file only at start).
+     */
+    public static final String SCHEDULER_CONFIG_DIR = "/etc/kilonode/kube-scheduler";
 
     /** Map keys sorted: the same input renders the same bytes in every JVM (Map.of's order is per-JVM). */
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
@@ -57,8 +63,13 @@ public final class KubeadmConfig {
 
     // ---------------------------------------------------------------- the first master
 
+    /**
+     * Master 0's boot configuration: the desired one without --etcd-servers-overrides. kubeadm init must not depend
+     * on the events etcd (its members start one master at a time, after the API server is up: events-etcd.sh); the
+     * reconcile adds the override once the events etcd answers.
+     */
     public static String init(ClusterSpec spec, TuningProfile t, Endpoints endpoints) {
-        return controlPlane(spec, t, endpoints, 0);
+        return controlPlane(spec, t, endpoints, 0, false);
     }
 
     /**
@@ -66,22 +77,28 @@ public final class KubeadmConfig {
      * tuning profile's flags): master 0 boots from it, and every master reconciles its static pods to it from SSM.
      */
     public static String controlPlane(ClusterSpec spec, TuningProfile t, Endpoints endpoints, int index) {
+        return controlPlane(spec, t, endpoints, index, spec.eventsEtcdEnabled());
+    }
+
+    private static String controlPlane(ClusterSpec spec, TuningProfile t, Endpoints endpoints, int index,
+                                       boolean eventsOverride) {
         KubeadmApi api = KubeadmApi.forMinor(spec.kubernetesMinorNumber());
         String ip = spec.masterIp(index);
         var init = new InitConfiguration(api.apiVersion, "InitConfiguration", new LocalApiEndpoint(ip, 6443),
                 masterRegistration(api, ip), new Patches(PATCH_DIR));
-        return documents(init, cluster(spec, t, endpoints, api), clusterKubelet(spec, t),
+        return documents(init, cluster(spec, t, endpoints, api, eventsOverride), clusterKubelet(spec, t),
                 new KubeProxyConfiguration("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration", "iptables"));
     }
 
-    static ClusterConfiguration cluster(ClusterSpec spec, TuningProfile t, Endpoints endpoints, KubeadmApi api) {
+    static ClusterConfiguration cluster(ClusterSpec spec, TuningProfile t, Endpoints endpoints, KubeadmApi api,
+                                        boolean eventsOverride) {
         Map<String, String> apiServer = new LinkedHashMap<>();
         apiServer.put("max-requests-inflight", String.valueOf(t.apiServer().maxRequestsInflight()));
         apiServer.put("max-mutating-requests-inflight", String.valueOf(t.apiServer().maxMutatingRequestsInflight()));
         if (t.apiServer().goawayChance() != null) {
             apiServer.put("goaway-chance", t.apiServer().goawayChance());
         }
-        if (spec.eventsEtcdEnabled()) {
+        if (eventsOverride) {
             // Report 001: events were the heaviest range queries; they get their own etcd.
             apiServer.put("etcd-servers-overrides", "/events#" + spec.masterIps().stream()
                     .map(ip -> "https://" + ip + ":" + EVENTS_ETCD_CLIENT_PORT).collect(Collectors.joining(";")));
@@ -98,9 +115,12 @@ public final class KubeadmConfig {
         cm.put("concurrent-namespace-syncs", String.valueOf(c.concurrentNamespaceSyncs()));
         // Tungsten Fabric allocates pod addresses itself; the controller manager must not carve node CIDRs.
         cm.put("allocate-node-cidrs", "false");
+        // The scheduler's --kube-api-qps/--kube-api-burst are deprecated; its QPS and burst live in its configuration
+        // file (schedulerConfiguration), mounted into the static pod.
         Map<String, String> scheduler = new LinkedHashMap<>();
-        scheduler.put("kube-api-qps", String.valueOf(t.scheduler().kubeApiQps()));
-        scheduler.put("kube-api-burst", String.valueOf(t.scheduler().kubeApiBurst()));
+        scheduler.put("config", schedulerConfigurationPath(t));
+        List<HostPathMount> schedulerVolumes = List.of(new HostPathMount("kilonode-scheduler-config",
+                SCHEDULER_CONFIG_DIR, SCHEDULER_CONFIG_DIR, true, "DirectoryOrCreate"));
         Map<String, String> etcd = etcdFlags(t);
         List<String> sans = new ArrayList<>();
         sans.add(endpoints.internalHost());
@@ -112,10 +132,32 @@ public final class KubeadmConfig {
                 "kilonode-" + spec.stack(), endpoints.internal(),
                 new Networking(spec.network().podCidr().toString(), spec.network().serviceCidr().toString(), "cluster.local"),
                 new ApiServer(api.args(apiServer), sans),
-                new ControlPlaneComponent(api.args(cm)),
-                new ControlPlaneComponent(api.args(scheduler)),
+                new ControlPlaneComponent(api.args(cm), null),
+                new ControlPlaneComponent(api.args(scheduler), schedulerVolumes),
                 new Etcd(new LocalEtcd(ETCD_DATA_DIR, api.args(etcd))),
                 "/etc/kubernetes/pki");
+    }
+
+    /**
+     * kube-scheduler's configuration file. With --config the scheduler ignores its deprecated flags, --kubeconfig
+     * among them, and honours only the leader-election flags (kubernetes cmd/kube-scheduler/app/options/options.go,
+     * ApplyTo), so the file names the kubeconfig kubeadm writes for it and keeps leader election on.
+     */
+    public static String schedulerConfiguration(TuningProfile t) {
+        return documents(new KubeSchedulerConfiguration("kubescheduler.config.k8s.io/v1", "KubeSchedulerConfiguration",
+                new ClientConnection("/etc/kubernetes/scheduler.conf", t.scheduler().kubeApiQps(), t.scheduler().kubeApiBurst()),
+                new LeaderElection(true)));
+    }
+
+    /** Where {@link #schedulerConfiguration} is written: {@value #SCHEDULER_CONFIG_DIR}/config-(sha256 prefix).yaml. */
+    public static String schedulerConfigurationPath(TuningProfile t) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(schedulerConfiguration(t).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return SCHEDULER_CONFIG_DIR + "/config-" + java.util.HexFormat.of().formatHex(digest).substring(0, 12) + ".yaml";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** etcd flags shared by the main and the events etcd. */
@@ -144,9 +186,11 @@ public final class KubeadmConfig {
         Map<String, String> eviction = new LinkedHashMap<>();
         eviction.put("memory.available", r.evictionMemoryAvailable());
         eviction.put("nodefs.available", r.evictionNodefsAvailable());
+        eviction.put("nodefs.inodesFree", r.evictionNodefsInodesFree());
         eviction.put("imagefs.available", r.evictionImagefsAvailable());
+        eviction.put("imagefs.inodesFree", r.evictionImagefsInodesFree());
         return new KubeletConfiguration("kubelet.config.k8s.io/v1beta1", "KubeletConfiguration", "systemd",
-                kube, system, eviction, r.maxPods(), providerId, false);
+                kube, system, eviction, r.maxPods(), providerId, false, r.maxParallelImagePulls());
     }
 
     private static NodeRegistration masterRegistration(KubeadmApi api, String ip) {

@@ -45,7 +45,22 @@ public final class KubeadmTypes {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record ControlPlaneComponent(Object extraArgs) {
+    public record ControlPlaneComponent(Object extraArgs, List<HostPathMount> extraVolumes) {
+    }
+
+    /** A host file or directory mounted into a control-plane static pod (same fields in v1beta3 and v1beta4). */
+    public record HostPathMount(String name, String hostPath, String mountPath, boolean readOnly, String pathType) {
+    }
+
+    /** kube-scheduler's configuration file (kubescheduler.config.k8s.io/v1, GA since Kubernetes 1.25). */
+    public record KubeSchedulerConfiguration(String apiVersion, String kind, ClientConnection clientConnection,
+                                             LeaderElection leaderElection) {
+    }
+
+    public record ClientConnection(String kubeconfig, int qps, int burst) {
+    }
+
+    public record LeaderElection(boolean leaderElect) {
     }
 
     public record Etcd(LocalEtcd local) {
@@ -73,7 +88,7 @@ public final class KubeadmTypes {
     public record KubeletConfiguration(String apiVersion, String kind, String cgroupDriver,
                                        Map<String, String> kubeReserved, Map<String, String> systemReserved,
                                        Map<String, String> evictionHard, Integer maxPods, String providerID,
-                                       Boolean serializeImagePulls) {
+                                       Boolean serializeImagePulls, Integer maxParallelImagePulls) {
     }
 
     public record KubeProxyConfiguration(String apiVersion, String kind, String mode) {
