@@ -112,6 +112,8 @@ class NodeGroupTest {
         // Parking does not shrink the control plane's sizing: events etcd and the 8 GiB quota stay.
         String master = UserData.decode((String) plan.one("aws:ec2/instance:Instance",
                 r -> "master".equals(r.tags().get("kilonode:role"))).inputs().get("userDataBase64"));
-        assertThat(master).contains("etcd-servers-overrides").contains("\"8589934592\"");
+        // (The events etcd is started by events-etcd.sh from its template; the override comes with the reconcile.)
+        assertThat(master).contains("/etc/kilonode/etcd-events.yaml", "/opt/kilonode/events-etcd.sh")
+                .contains("\"8589934592\"");
     }
 }
