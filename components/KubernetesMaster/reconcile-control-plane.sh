@@ -3,10 +3,12 @@
 # instance and wipe the etcd SSD. The settings that follow the cluster's size live in SSM instead:
 #   ${SSM_PREFIX}/control-plane/master-<i>/kubeadm       kubeadm configuration for this master
 #   ${SSM_PREFIX}/control-plane/master-<i>/etcd-events   events etcd static pod template, or "none"
-#   ${SSM_PREFIX}/control-plane/master-<i>/files         static pod resource patches, kube-scheduler's config file
+#   ${SSM_PREFIX}/control-plane/master-<i>/files         static pod resource patches, kube-scheduler's config
+#                                                        file, events-etcd.sh
 # When they change (the stack grew from 3 to 1,000 workers and the tuning profile raised the API server's
 # inflight limits, report 002; the events etcd appeared, report 001) this regenerates the static pods.
-# First boot runs it too, after events-etcd.sh: that is when the API server gets --etcd-servers-overrides.
+# First boot runs it too, after kubeadm: it starts this master's events etcd member (events-etcd.sh), and that is
+# when the API server gets --etcd-servers-overrides.
 #
 # Never two masters at once: a master restarts its control plane only while it holds the Lease
 # kube-system/kilonode-control-plane (coordination.k8s.io/v1), and gives it back only once its etcd and API server
@@ -29,8 +31,7 @@ set -euo pipefail
 K8S_DIR=${KILONODE_K8S_DIR:-/etc/kubernetes}
 STATE_DIR=${KILONODE_STATE_DIR:-/var/lib/kilonode}
 ROOT=${KILONODE_FILES_ROOT:-} # tests: where the absolute paths of the files bundle and the template land
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-EVENTS_ETCD_SCRIPT=${KILONODE_EVENTS_ETCD_SCRIPT:-$HERE/events-etcd.sh}
+EVENTS_ETCD_SCRIPT=${KILONODE_EVENTS_ETCD_SCRIPT:-$ROOT/etc/kilonode/bin/events-etcd.sh} # from .../files
 LEASE=kilonode-control-plane
 LEASE_SECONDS=${RECONCILE_LEASE_SECONDS:-1200} # the unit's TimeoutStartSec: a dead holder frees it by then
 HOLDER="master-$MASTER_INDEX/${NODE_IP:-unknown}"
@@ -110,6 +111,7 @@ write_bundle() {
     [[ $path == /etc/kilonode/* && $path != *..* ]] || die "reconcile: refusing to write $path"
     install -d -m 0755 "$(dirname "$ROOT$path")"
     printf '%s' "$body" >"$ROOT$path.kilonode-tmp"
+    [[ $path == *.sh ]] && chmod 0755 "$ROOT$path.kilonode-tmp"
     mv -f "$ROOT$path.kilonode-tmp" "$ROOT$path"
   }
   while IFS= read -r line || [[ -n $line ]]; do

@@ -1,6 +1,8 @@
 package dev.kilonode.master;
 
 import dev.kilonode.cloudinit.CloudConfig;
+import dev.kilonode.cloudinit.ComponentFiles;
+import dev.kilonode.cloudinit.ShellComments;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.master.kubeadm.EventsEtcdManifest;
 import dev.kilonode.master.kubeadm.KubeadmConfig;
@@ -54,10 +56,21 @@ public final class MasterUserData {
     /** Marks the start of one file in {@link #desiredFiles} (the reconcile splits on it). */
     public static final String FILE_MARKER = "### kilonode-file ";
 
-    /** What {@code .../files} holds: {@link #controlPlaneFiles}, each after a {@value #FILE_MARKER}PATH line. */
+    /**
+     * events-etcd.sh reaches the master through {@code .../files}, not user-data: the reconcile writes it and runs it
+     * (also at first boot), and EC2's 16 KB user-data limit has no room left for it.
+     */
+    public static final String EVENTS_ETCD_SCRIPT = "/etc/kilonode/bin/events-etcd.sh";
+
+    /**
+     * What {@code .../files} holds: {@link #controlPlaneFiles} and {@value #EVENTS_ETCD_SCRIPT}, each after a
+     * {@value #FILE_MARKER}PATH line.
+     */
     public static String desiredFiles(Inputs in) {
+        Map<String, String> files = new java.util.LinkedHashMap<>(controlPlaneFiles(in));
+        files.put(EVENTS_ETCD_SCRIPT, ShellComments.strip(ComponentFiles.read(COMPONENT, "events-etcd.sh")));
         StringBuilder out = new StringBuilder();
-        controlPlaneFiles(in).forEach((path, body) -> out.append(FILE_MARKER).append(path).append('\n').append(body));
+        files.forEach((path, body) -> out.append(FILE_MARKER).append(path).append('\n').append(body));
         return out.toString();
     }
 
@@ -82,7 +95,7 @@ public final class MasterUserData {
                 .unmount("ephemeral0").unmount("ephemeral1");
         for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-restore.sh",
                 "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh",
-                "reconcile-control-plane.sh", "scale-out-ramp.sh", "events-etcd.sh"}) {
+                "reconcile-control-plane.sh", "scale-out-ramp.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }
         for (String unit : new String[]{"kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
@@ -113,12 +126,8 @@ public final class MasterUserData {
                 .run("/opt/kilonode/fetch-pki.sh")
                 .run("/opt/kilonode/etcd-restore.sh")
                 .run("/opt/kilonode/kubeadm-bootstrap.sh");
-        if (spec.eventsEtcdEnabled()) {
-            // After the API server is up, never before: this master's events member joins (or, on the master that
-            // ran kubeadm init, starts) the events etcd without anyone waiting on it.
-            cc.run("/opt/kilonode/events-etcd.sh");
-        }
-        // Applies SSM's desired state: with the events etcd healthy, this is what points the API server at it.
+        // Applies SSM's desired state, after the API server is up: starts or joins this master's events etcd member
+        // (events-etcd.sh, from SSM) and, once it is healthy, points the API server at it.
         cc.run("/opt/kilonode/reconcile-control-plane.sh")
                 .run("systemctl", "daemon-reload")
                 .run("systemctl", "enable", "--now", "kilonode-etcd-backup.timer", "kilonode-token-sync.timer",

@@ -47,17 +47,30 @@ class MasterUserDataTest {
         JsonNode doc = render("scale", Map.of(), 0);
         assertThat(commands(doc)).containsExactly("/opt/kilonode/install-kubernetes.sh",
                 "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/fetch-pki.sh", "/opt/kilonode/etcd-restore.sh",
-                "/opt/kilonode/kubeadm-bootstrap.sh", "/opt/kilonode/events-etcd.sh",
-                "/opt/kilonode/reconcile-control-plane.sh", "systemctl daemon-reload", "systemctl enable");
-        assertThat(doc.get("runcmd").get(8).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
+                "/opt/kilonode/kubeadm-bootstrap.sh", "/opt/kilonode/reconcile-control-plane.sh",
+                "systemctl daemon-reload", "systemctl enable");
+        assertThat(doc.get("runcmd").get(7).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
                 "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
         assertThat(doc.get("mounts").toString()).isEqualTo("[[\"ephemeral0\"],[\"ephemeral1\"]]");
     }
 
     @Test
-    void withoutTheEventsEtcdThereIsNoEventsStep() throws Exception {
-        assertThat(commands(render("dev", Map.of(), 0))).doesNotContain("/opt/kilonode/events-etcd.sh")
-                .contains("/opt/kilonode/reconcile-control-plane.sh");
+    void theEventsEtcdScriptComesWithTheDesiredFilesWhichFitAnSsmParameter() throws Exception {
+        for (String stack : List.of("dev", "scale")) {
+            var config = Stacks.config(stack);
+            config.put("kilonode:masterCount", "3");
+            ClusterSpec spec = Stacks.spec(stack, config);
+            var in = new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                    new KubeadmConfig.Endpoints("internal.example", null), "sha256:abc", "bucket-1", "scale/etcd", 2);
+            String files = MasterUserData.desiredFiles(in);
+            assertThat(files).contains(MasterUserData.FILE_MARKER + MasterUserData.EVENTS_ETCD_SCRIPT + "\n#!/usr/bin/env bash\n",
+                    MasterUserData.FILE_MARKER + KubeadmConfig.PATCH_DIR + "/kube-apiserver+strategic.yaml\n");
+            // SSM advanced parameters hold 8 KB (the Intelligent-Tiering tier moves a larger value there).
+            assertThat(files.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(8_192);
+            for (String desired : List.of(MasterUserData.desiredKubeadm(in), MasterUserData.desiredEventsEtcd(in))) {
+                assertThat(desired.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(8_192);
+            }
+        }
     }
 
     @Test
