@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# Prepare an Ubuntu node for kubeadm and the OpenSDN vRouter: the kernel series the vRouter builder compiles
-# for (held), its headers, hugepages, host DNS, containerd + pinned kubelet/kubeadm/kubectl. Idempotent.
-# Report 000 did this by hand over ssh on 1,000 nodes; here every node does it itself at boot.
-# `install-kubernetes.sh check-kernel` is the boot check (kilonode-kernel-check.service).
+# Prepare an Ubuntu node for kubeadm and the vRouter (kernel series, headers, hugepages, DNS, containerd,
+# pinned kubelet/kubeadm/kubectl). Idempotent. `check-kernel`: the boot check (kilonode-kernel-check.service).
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${KILONODE_ENV_FILE:-/etc/kilonode/kilonode.env}"
@@ -12,8 +10,7 @@ set -euo pipefail
 : "${HUGE_PAGES_2MB:?}"
 KERNEL_RELEASE=${KILONODE_KERNEL_RELEASE:-$(uname -r)}
 
-# The vRouter kernel module is compiled on the node by opensdn-vrouter-kernel-build-init for the running kernel;
-# the network release supports one series (release/network-releases.json: kernel.series, -aws flavour).
+# vrouter.ko is built on the node for the running kernel; the release supports one series (kernel.series).
 kernel_supported() { [[ $KERNEL_RELEASE == "$KERNEL_SERIES".*-aws ]]; }
 check_kernel() {
   if kernel_supported; then
@@ -21,8 +18,7 @@ check_kernel() {
     return 0
   fi
   log "ERROR: kernel: running $KERNEL_RELEASE, but the vRouter module is built only for $KERNEL_SERIES.*-aws" \
-    "($KERNEL_PACKAGE); pod networking will not start. Use an AMI that boots $KERNEL_SERIES, or install" \
-    "$KERNEL_PACKAGE and reboot into it"
+    "($KERNEL_PACKAGE); pod networking will not start. Boot $KERNEL_PACKAGE's kernel"
   return 1
 }
 if [[ ${1:-} == check-kernel ]]; then check_kernel; exit; fi
@@ -38,8 +34,7 @@ swapoff -a
 sed -ri '/\sswap\s/s/^([^#])/#\1/' /etc/fstab
 
 log "host DNS: /etc/resolv.conf -> systemd-resolved's upstream file (tf-charms fix_dns_settings)"
-# When vhost0 takes the NIC, systemd-resolved's stub (127.0.0.53) loses its per-link DNS servers; the upstream
-# file lists the VPC resolver directly and survives the move.
+# vhost0 takes the NIC and the stub resolver loses its per-link servers; the upstream file keeps the VPC's.
 resolved=${KILONODE_RESOLVED_CONF:-/run/systemd/resolve/resolv.conf}
 if [[ -s $resolved ]]; then
   ln -sfn "$resolved" "${KILONODE_RESOLV_CONF:-/etc/resolv.conf}"
@@ -58,8 +53,7 @@ sysctl --system >/dev/null
 log "apt repository pkgs.k8s.io v$KUBERNETES_MINOR"
 retry_with_backoff 5 30 apt_get update
 retry_with_backoff 3 60 apt_get install apt-transport-https ca-certificates curl gpg jq containerd
-# Ubuntu 24.04 ships no awscli deb (packages.ubuntu.com lists it for jammy and 25.10+ only): the snap then, linked
-# into /usr/local/bin so systemd units (whose PATH lacks /snap/bin) find it.
+# No awscli deb on 24.04 (packages.ubuntu.com): the snap, linked where units' PATH finds it.
 if apt-cache show awscli >/dev/null 2>&1; then
   retry_with_backoff 3 60 apt_get install awscli
 elif ! command -v aws >/dev/null 2>&1; then
@@ -68,17 +62,15 @@ elif ! command -v aws >/dev/null 2>&1; then
 fi
 
 log "kernel: $KERNEL_PACKAGE and headers (series $KERNEL_SERIES), held; headers for the running $KERNEL_RELEASE"
-# Bounded retries: a mirror hiccup must not leave a node without headers (the vRouter build needs them), and a
-# kernel whose headers never arrive must fail this script rather than loop.
+# Bounded retries: the vRouter build needs headers; if they never arrive this fails rather than loops.
 retry_with_backoff 5 60 apt_get install "$KERNEL_PACKAGE" "$KERNEL_HEADERS_PACKAGE"
 retry_with_backoff 5 60 apt_get install "linux-headers-$KERNEL_RELEASE"
-# The rolling kernel meta-packages would move the next boot to a newer series the builder has not been shown to
-# compile for: hold them where installed (apt-mark only holds packages it knows).
+# Hold the rolling kernel metas: they would boot a newer series next time.
 for meta in linux-aws linux-image-aws linux-headers-aws; do
   if dpkg-query -W -f='${Status}' "$meta" 2>/dev/null | grep -q 'install ok installed'; then apt-mark hold "$meta" >/dev/null; fi
 done
 systemctl enable kilonode-kernel-check.service >/dev/null 2>&1 || true
-check_kernel || log "kernel: continuing; kilonode-kernel-check.service fails at every boot until the node runs $KERNEL_SERIES"
+check_kernel || log "kernel: continuing; kilonode-kernel-check.service fails until the node runs $KERNEL_SERIES"
 install -d -m 0755 /etc/apt/keyrings
 key=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
 retry_with_backoff 5 30 curl -fsSL -o "$key.asc" "https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/Release.key"
