@@ -3,6 +3,7 @@ package dev.kilonode;
 import com.pulumi.Pulumi;
 import dev.kilonode.plan.PlanCommand;
 import dev.kilonode.secrets.SecretsCommand;
+import dev.kilonode.status.StatusCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -11,7 +12,7 @@ import java.io.PrintWriter;
 
 /**
  * Entry point. Without arguments it is the Pulumi program ({@code pulumi up} runs it through the Maven executor);
- * with a command it is kilonode's own tool: the offline {@code plan} and {@code secrets} for a new stack.
+ * with a command it is kilonode's own tool: the offline {@code plan}, {@code secrets} for a new stack and {@code status} of a bring-up.
  * A user mistake is one line on stderr and exit code 2; never a stack trace.
  */
 @Command(name = "kilonode", mixinStandardHelpOptions = true, version = "kilonode 0.1.0",
@@ -20,7 +21,7 @@ import java.io.PrintWriter;
                         + "with the engine attached); started by hand it only prints this help."},
         footer = {"", "`plan` needs nothing but Java. `secrets` calls the Pulumi CLI (`pulumi config set`): it needs "
                 + "`pulumi` on PATH (or --pulumi <path>) and the stack's Pulumi.<stack>.yaml."},
-        subcommands = {PlanCommand.class, SecretsCommand.class})
+        subcommands = {PlanCommand.class, SecretsCommand.class, StatusCommand.class})
 public final class App implements Runnable {
 
     public static void main(String[] args) {

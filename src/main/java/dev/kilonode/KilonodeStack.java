@@ -139,6 +139,7 @@ public final class KilonodeStack {
         ctx.export("workerCount", Output.of(spec.workerCount()));
         ctx.export("tuningTier", Output.of(tuning.tier()));
         ctx.export("scaleOutJoinBound", Output.of(pacing.joinBound()));
+        ctx.export("region", Output.of(spec.region()));
     }
 
 }

@@ -23,14 +23,14 @@ import java.util.Base64;
 import java.util.Date;
 
 /** A throwaway CA and a server certificate for 127.0.0.1, made fresh for each test run. */
-final class TestPki {
+public final class TestPki {
 
     final KeyPair caKeys;
     final X509Certificate ca;
     final KeyPair serverKeys;
     final X509Certificate server;
 
-    TestPki(String caName) throws Exception {
+    public TestPki(String caName) throws Exception {
         KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
         gen.initialize(256);
         caKeys = gen.generateKeyPair();
@@ -52,7 +52,7 @@ final class TestPki {
         return new JcaX509CertificateConverter().getCertificate(holder);
     }
 
-    String caPem() throws Exception {
+    public String caPem() throws Exception {
         return "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(ca.getEncoded())
                 + "\n-----END CERTIFICATE-----\n";
     }
