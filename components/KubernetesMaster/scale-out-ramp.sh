@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
-# Paced scale-out (master 0, every 30 s via kilonode-scale-out-ramp.timer). Each worker Auto Scaling group of
-# this stack is created with a first step as desired capacity and its target as maximum; this raises desired
-# capacity batch by batch toward the maximum:
-#   - only when every earlier step has joined (the group has as many Ready nodes as the step asked for);
-#   - at most JOIN_BOUND instances requested-but-not-Ready cluster-wide (from the API servers' inflight limits);
-#   - never more launches than our copy of the account's EC2 RunInstances token bucket holds (EC2_BUCKET tokens,
-#     EC2_REFILL_PER_SECOND refill, EC2_RESERVE left to everyone else);
-#   - a step still not Ready after STEP_TIMEOUT_SECONDS halts the ramp until an operator removes the state file.
-# The rules are the ones of dev.kilonode.scaleout.RampController (the Java model the simulation tests). The
-# pacing comes from SSM (${SSM_PREFIX}/scale-out/pacing, follows the stack), not from user-data (first boot only).
+# Paced scale-out (master 0, kilonode-scale-out-ramp.timer): raise this stack's worker groups' desired
+# capacity toward maxSize one step at a time. Rules and their reasons: dev.kilonode.scaleout.RampController
+# (the Java model the simulation tests); pacing from SSM ${SSM_PREFIX}/scale-out/pacing.
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${KILONODE_ENV_FILE:-/etc/kilonode/kilonode.env}"
@@ -29,7 +22,7 @@ if [[ -f $state ]] && grep -q '^halted ' "$state"; then
   exit 0
 fi
 
-# Pacing: KEY=VALUE lines, integers only (parsed, never sourced).
+# KEY=VALUE whole numbers, parsed (never sourced).
 pacing=$(ssm_get "$SSM_PREFIX/scale-out/pacing") || die "scale-out-ramp: cannot read $SSM_PREFIX/scale-out/pacing; not changing any group"
 JOIN_BOUND='' STEP_TIMEOUT_SECONDS='' EC2_BUCKET='' EC2_REFILL_PER_SECOND='' EC2_RESERVE='' MIN_STEP=''
 while IFS='=' read -r k v; do
@@ -44,7 +37,7 @@ for k in JOIN_BOUND STEP_TIMEOUT_SECONDS EC2_BUCKET EC2_REFILL_PER_SECOND EC2_RE
   [[ -n ${!k} ]] || die "scale-out-ramp: pacing has no $k"
 done
 
-# This stack's worker groups, found by their tags (so adding a group needs no change on the masters).
+# The stack's worker groups by tag: a new group needs no change on the masters.
 # shellcheck disable=SC2016 # backticks are JMESPath literals
 groups=$(aws autoscaling describe-auto-scaling-groups --output text \
   --filters "Name=tag:kilonode:stack,Values=$KILONODE_STACK" "Name=tag-key,Values=kilonode:node-group" \
@@ -52,7 +45,7 @@ groups=$(aws autoscaling describe-auto-scaling-groups --output text \
   die "scale-out-ramp: cannot describe the worker groups; not changing any group"
 [[ -n $groups && $groups != None ]] || { log "scale-out-ramp: no worker groups tagged for stack $KILONODE_STACK"; exit 0; }
 
-# Ready nodes, as instance ids (providerID is aws:///<az>/<instance-id>).
+# Ready nodes by instance id (providerID aws:///<az>/<id>).
 nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.spec.providerID}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' </dev/null) ||
   die "scale-out-ramp: cannot list nodes; not changing any group"
 declare -A ready_iid=()
@@ -74,7 +67,7 @@ done <<<"$groups"
 
 min() { if (($1 < $2)); then echo "$1"; else echo "$2"; fi; }
 
-# State: "tokens <milli> <last>", "step <group> <raisedAt> <desiredAfter>" lines.
+# State lines: "tokens <milli> <last>", "step <group> <raisedAt> <desiredAfter>", "halted <why>".
 declare -a steps=()
 if [[ -f $state ]]; then
   read -r _ tokens last < <(grep '^tokens ' "$state")
@@ -82,7 +75,7 @@ if [[ -f $state ]]; then
   elapsed=$((now > last ? now - last : 0))
   tokens=$(min $((tokens + elapsed * EC2_REFILL_PER_SECOND * 1000)) $((EC2_BUCKET * 1000)))
 else
-  # First tick: what is requested already used tokens, and is the first step.
+  # First tick: what is already requested used tokens and is the first step.
   requested=0
   for g in "${names[@]}"; do
     requested=$((requested + desired[$g]))
@@ -102,7 +95,7 @@ save() {
   mv "$tmp" "$state"
 }
 
-# Finished steps drop out; an overdue one halts the ramp; an open one makes us wait.
+# Done steps drop out; an overdue one halts; an open one waits.
 declare -a open=()
 for s in "${steps[@]}"; do
   read -r g at to <<<"$s"
