@@ -70,7 +70,18 @@ class ControlPlaneFitTest {
      * eviction reservation, where pkg/kubelet/cm/container_manager.go hardEvictionReservation counts memory.available
      * (a quantity, or a percentage of memory capacity) against memory. CPU: capacity − the two reservations.
      */
-    record Allocatable(long cpuMilli, long memoryBytes, int pods) {
+    record Allocatable(long cpuMilli, long memoryBytes, int pods, long hugepages2MiBytes) {
+    }
+
+    /**
+     * With a pre-allocated 2 MB hugepage pool (vm.nr_hugepages, set on every node for the vRouter agent), the kubelet
+     * also takes the pool out of allocatable memory and offers it as hugepages-2Mi (node_container_manager_linux.go
+     * getNodeAllocatableAbsoluteImpl: "allocatableMemory.Sub(hugepages)"); MemTotal still counts the pool.
+     */
+    static Allocatable allocatable(InstanceType type, JsonNode kubelet, long hugepages2Mb) {
+        Allocatable a = allocatable(type, kubelet);
+        long pool = hugepages2Mb * 2 * (1L << 20);
+        return new Allocatable(a.cpuMilli(), a.memoryBytes() - pool, a.pods(), pool);
     }
 
     static Allocatable allocatable(InstanceType type, JsonNode kubelet) {
@@ -85,7 +96,7 @@ class ControlPlaneFitTest {
             mem -= 100L << 20; // kubelet default memory.available<100Mi (pkg/kubelet/eviction/defaults_linux.go)
         }
         int pods = kubelet.has("maxPods") ? kubelet.get("maxPods").asInt() : 110;
-        return new Allocatable(cpu, mem, pods);
+        return new Allocatable(cpu, mem, pods, 0);
     }
 
     /**
@@ -93,13 +104,18 @@ class ControlPlaneFitTest {
      * noderesources fit that the kubelet's generalFilter runs): the larger of the sum over containers and the largest
      * init container, per resource (no sidecar init containers and no RuntimeClass overhead here).
      */
-    record Request(long cpuMilli, long memoryBytes) {
+    record Request(long cpuMilli, long memoryBytes, long hugepages2MiBytes) {
+        Request(long cpuMilli, long memoryBytes) {
+            this(cpuMilli, memoryBytes, 0);
+        }
+
         Request plus(Request o) {
-            return new Request(cpuMilli + o.cpuMilli, memoryBytes + o.memoryBytes);
+            return new Request(cpuMilli + o.cpuMilli, memoryBytes + o.memoryBytes, hugepages2MiBytes + o.hugepages2MiBytes);
         }
 
         Request max(Request o) {
-            return new Request(Math.max(cpuMilli, o.cpuMilli), Math.max(memoryBytes, o.memoryBytes));
+            return new Request(Math.max(cpuMilli, o.cpuMilli), Math.max(memoryBytes, o.memoryBytes),
+                    Math.max(hugepages2MiBytes, o.hugepages2MiBytes));
         }
     }
 
@@ -116,7 +132,8 @@ class ControlPlaneFitTest {
     }
 
     static Request containerRequest(JsonNode c) {
-        return new Request(cpuMilli(c.at("/resources/requests/cpu")), bytes(c.at("/resources/requests/memory")));
+        return new Request(cpuMilli(c.at("/resources/requests/cpu")), bytes(c.at("/resources/requests/memory")),
+                bytes(c.at("/resources/requests/hugepages-2Mi")));
     }
 
     /**
@@ -311,7 +328,10 @@ class ControlPlaneFitTest {
         JsonNode master0 = cloudConfig(spec, t, 0);
         JsonNode kubelet = documents(file(master0, KubeadmConfig.DIR + "/init.yaml")).stream()
                 .filter(d -> "KubeletConfiguration".equals(d.path("kind").asText())).findFirst().orElseThrow();
-        Allocatable alloc = allocatable(type, kubelet);
+        String env = file(master0, "/etc/kilonode/kilonode.env");
+        long hugepages = env.lines().filter(l -> l.startsWith("HUGE_PAGES_2MB=")).map(l -> Long.parseLong(l.substring(15).replace("\"", "")))
+                .findFirst().orElse(0L);
+        Allocatable alloc = allocatable(type, kubelet, hugepages);
         for (int i = 0; i < spec.masters().count(); i++) {
             JsonNode cc = i == 0 ? master0 : cloudConfig(spec, t, i);
             Map<String, Request> pods = new LinkedHashMap<>();
@@ -355,6 +375,7 @@ class ControlPlaneFitTest {
                 assertThat(used.memoryBytes()).as(o + " master " + i + ": memory requests up to " + e.getKey() + " vs allocatable")
                         .isLessThanOrEqualTo(alloc.memoryBytes());
                 assertThat(count).isLessThanOrEqualTo(alloc.pods());
+                assertThat(used.hugepages2MiBytes()).as(o + " master " + i + ": hugepages-2Mi").isLessThanOrEqualTo(alloc.hugepages2MiBytes());
             }
         }
     }
