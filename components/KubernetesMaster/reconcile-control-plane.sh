@@ -50,7 +50,12 @@ if [[ ${KILONODE_RECONCILE_SEED:-0} == 1 ]]; then
   log "reconcile: recorded the current configuration ${hash:0:12}"
   exit 0
 fi
-if [[ -f $applied && $(<"$applied") == "$hash" ]]; then log "reconcile: up to date (${hash:0:12})"; exit 0; fi
+events_ready() { curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:2384/health; }
+if [[ -f $applied && $(<"$applied") == "$hash" ]]; then
+  # Up to date, unless this master's events member is gone (a stop/start wiped its SSD): then re-join it.
+  if [[ $events == none ]] || events_ready; then log "reconcile: up to date (${hash:0:12})"; exit 0; fi
+  log "reconcile: the events etcd does not answer here; re-joining it"
+fi
 
 # ---------------------------------------------------------------- the Lease
 now_micro() { date -u +%Y-%m-%dT%H:%M:%S.000000Z; }
@@ -125,7 +130,6 @@ write_bundle() {
   done <<<"$files"
   flush
 }
-events_ready() { curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:2384/health; }
 etcd_ready() { curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:2381/health; }
 api_local_ready() { curl -fsSk --max-time 5 -o /dev/null https://127.0.0.1:6443/readyz; }
 manifest_sums() { sha256sum "$K8S_DIR"/manifests/*.yaml 2>/dev/null || true; }

@@ -215,6 +215,25 @@ class ReconcileScriptTest {
   }
 
   @Test
+  void anEventsMemberThatStoppedAnsweringIsRejoinedEvenWhenNothingChanged() throws Exception {
+    // Applied earlier; then a stop/start wiped the events SSD and the member no longer answers.
+    desired(kubeadm("2000", "8589934592"), "kind: Pod\nmetadata: {name: etcd-events}", files("200"));
+    assertThat(h.processEnv("KILONODE_RECONCILE_SEED", "1").run(SCRIPT).exitCode()).isZero();
+    h.processEnv("KILONODE_RECONCILE_SEED", "0");
+    Files.writeString(tmp.resolve("events-down"), "");
+    h.stub("events-etcd", "rm -f \"$KILONODE_TEST_ROOT/events-down\"; exit 0");
+    h.stub("curl", "[[ $* == *2384* && -f \"$KILONODE_TEST_ROOT/events-down\" ]] && exit 7; exit 0");
+    ScriptHarness.Result r = h.run(SCRIPT);
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("re-joining it").doesNotContain("up to date");
+    assertThat(h.calls("events-etcd")).hasSize(1);
+    // Healthy again: the next run has nothing to do.
+    Files.delete(h.callsFile());
+    assertThat(h.run(SCRIPT).output()).contains("up to date");
+    assertThat(h.calls("events-etcd")).isEmpty();
+  }
+
+  @Test
   void aRetryWaitsForTheEventsEtcdAgainAndLeavesTheApiServerAloneWhileItIsDown() throws Exception {
     // The events member is there from an earlier, failed run; it does not answer now.
     desired(kubeadm("2000", "8589934592"), "kind: Pod\nmetadata: {name: etcd-events}", files("200"));
