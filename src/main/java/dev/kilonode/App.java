@@ -2,6 +2,7 @@ package dev.kilonode;
 
 import com.pulumi.Pulumi;
 import dev.kilonode.plan.PlanCommand;
+import dev.kilonode.images.ImagesCommand;
 import dev.kilonode.secrets.SecretsCommand;
 import dev.kilonode.status.StatusCommand;
 import picocli.CommandLine;
@@ -21,7 +22,7 @@ import java.io.PrintWriter;
                         + "with the engine attached); started by hand it only prints this help."},
         footer = {"", "`plan` needs nothing but Java. `secrets` calls the Pulumi CLI (`pulumi config set`): it needs "
                 + "`pulumi` on PATH (or --pulumi <path>) and the stack's Pulumi.<stack>.yaml."},
-        subcommands = {PlanCommand.class, SecretsCommand.class, StatusCommand.class})
+        subcommands = {PlanCommand.class, SecretsCommand.class, StatusCommand.class, ImagesCommand.class})
 public final class App implements Runnable {
 
     public static void main(String[] args) {

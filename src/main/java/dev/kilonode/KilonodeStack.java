@@ -18,6 +18,8 @@ import dev.kilonode.controller.TungstenFabricController;
 import dev.kilonode.master.ApiLoadBalancer;
 import dev.kilonode.master.KubernetesMaster;
 import dev.kilonode.nodegroup.NodeGroup;
+import dev.kilonode.images.ImageCatalog;
+import dev.kilonode.images.ImageSupply;
 import dev.kilonode.pki.ClusterSecrets;
 import dev.kilonode.scaleout.JoinPacing;
 import dev.kilonode.scaleout.ScaleOutRamp;
@@ -63,6 +65,11 @@ public final class KilonodeStack {
 
         Network network = new Network("kilonode", new NetworkArgs(spec.network(), spec.availabilityZones(),
                 spec.production(), spec::tagsFor), inAws);
+
+        // Private image supply: the stack's ECR repositories (filled by `kilonode images sync`) and VPC endpoints.
+        ImageSupply imageSupply = new ImageSupply("kilonode-images", new ImageSupply.Args(spec.stack(), spec.region(),
+                ImageCatalog.of(spec), network.vpcId(), spec.network().vpcCidr().toString(), network.privateSubnetIds(),
+                network.privateRouteTableIds(), spec.tagsFor(null), spec.production()), inAws);
 
         var kilonode = ctx.config("kilonode");
         ClusterSecrets secrets = new ClusterSecrets("kilonode-secrets", new ClusterSecrets.Args(spec.ssmPrefix(), spec.pki(),
@@ -140,6 +147,7 @@ public final class KilonodeStack {
         ctx.export("tuningTier", Output.of(tuning.tier()));
         ctx.export("scaleOutJoinBound", Output.of(pacing.joinBound()));
         ctx.export("region", Output.of(spec.region()));
+        ctx.export("imageRegistry", imageSupply.registry());
     }
 
 }

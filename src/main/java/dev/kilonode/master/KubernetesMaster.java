@@ -100,7 +100,7 @@ public class KubernetesMaster extends ComponentResource {
     private static List<NodeIdentity.Statement> statements(ClusterSpec spec, Args args, List<Output<String>> readable) {
         String asgArns = "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/kilonode-"
                 + spec.stack() + "-*";
-        return List.of(
+        List<NodeIdentity.Statement> all = new ArrayList<>(List.of(
                 new NodeIdentity.Statement("ReadClusterSecretsAndConfig", List.of("ssm:GetParameter"), readable),
                 new NodeIdentity.Statement("WriteEtcdSnapshots", List.of("s3:PutObject", "s3:GetObject"),
                         List.of(args.backupBucketArn().applyValue(arn -> arn + "/" + args.backupPrefix() + "/*"))),
@@ -112,7 +112,9 @@ public class KubernetesMaster extends ComponentResource {
                         List.of(Output.of(asgArns))),
                 // The paced scale-out (scale-out-ramp.sh) raises this stack's worker groups' desired capacity.
                 new NodeIdentity.Statement("PaceWorkerScaleOut", List.of("autoscaling:SetDesiredCapacity"),
-                        List.of(Output.of(asgArns))));
+                        List.of(Output.of(asgArns)))));
+        all.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec.region(), spec.stack()));
+        return all;
     }
 
     public Output<List<String>> privateIps() {

@@ -42,6 +42,7 @@ public class Network extends ComponentResource {
 
     private final Output<String> vpcId;
     private final List<Output<String>> publicSubnetIds = new ArrayList<>();
+    private final List<Output<String>> privateRouteTableIds = new ArrayList<>();
     private final List<Output<String>> privateSubnetIds = new ArrayList<>();
     private final Map<Role, Output<String>> securityGroupIds = new EnumMap<>(Role.class);
 
@@ -112,6 +113,7 @@ public class Network extends ComponentResource {
                     .build(), child);
             new RouteTableAssociation(name + "-private-" + zone, RouteTableAssociationArgs.builder()
                     .subnetId(priv.id()).routeTableId(routes.id()).build(), child);
+            privateRouteTableIds.add(routes.id());
         }
 
         for (Role role : Role.values()) {
@@ -186,6 +188,11 @@ public class Network extends ComponentResource {
 
     public List<Output<String>> privateSubnetIds() {
         return List.copyOf(privateSubnetIds);
+    }
+
+    /** For gateway endpoints (S3): the private subnets' route tables. */
+    public List<Output<String>> privateRouteTableIds() {
+        return List.copyOf(privateRouteTableIds);
     }
 
     public Output<String> securityGroupId(Role role) {

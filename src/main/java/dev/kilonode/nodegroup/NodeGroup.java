@@ -71,11 +71,13 @@ public class NodeGroup extends ComponentResource {
         Map<String, String> tags = new LinkedHashMap<>(spec.tagsFor("worker"));
         tags.put(NODE_GROUP_TAG, g.name());
 
-        NodeIdentity identity = new NodeIdentity(name, List.of(
+        List<NodeIdentity.Statement> statements = new ArrayList<>(List.of(
                 new NodeIdentity.Statement("ReadBootstrapToken", List.of("ssm:GetParameter"), List.of(args.bootstrapTokenArn())),
                 new NodeIdentity.Statement("ReportOwnHealth", List.of("autoscaling:SetInstanceHealth"), List.of(Output.of(
-                        "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + asgName)))),
-                tags, this);
+                        "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + asgName)))));
+        // Pull the stack's mirrored images with the instance role (images.ImageSupply).
+        statements.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec.region(), spec.stack()));
+        NodeIdentity identity = new NodeIdentity(name, statements, tags, this);
         var child = CustomResourceOptions.builder().parent(this).build();
 
         Output<String> userData = args.apiInternalHost().applyValue(host -> UserData.encode(WorkerUserData.render(

@@ -34,6 +34,7 @@ final class PlanSummary {
         summary.put("tuning", TuningProfile.forCluster(ClusterSize.of(spec)));
         summary.put("workers", workers(spec));
         summary.put("scaleOut", scaleOut(spec));
+        summary.put("images", images(spec));
         Pricing pricing = Pricing.load();
         CostEstimate cost = CostEstimate.of(spec, pricing);
         summary.put("cost", cost.toMap());
@@ -86,6 +87,26 @@ final class PlanSummary {
         s.put("expiryAction", spec.expiryAction().name().toLowerCase());
         s.put("caCertHash", CaCertHash.of(spec.pki().caCertificate()));
         return s;
+    }
+
+    /** Every image the nodes run: its source, the stack's ECR repository, and the digest `images sync` recorded. */
+    private static List<Map<String, Object>> images(ClusterSpec spec) {
+        java.util.Optional<dev.kilonode.images.ImageLock> lock;
+        try {
+            lock = dev.kilonode.images.ImageLock.read(Path.of(""), spec.stack());
+        } catch (java.io.IOException e) {
+            lock = java.util.Optional.empty();
+        }
+        List<Map<String, Object>> out = new java.util.ArrayList<>();
+        for (dev.kilonode.images.PinnedImage image : dev.kilonode.images.ImageCatalog.of(spec)) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("component", image.component());
+            m.put("source", image.source());
+            m.put("repository", image.repository());
+            m.put("digest", lock.flatMap(l -> l.digestOf(image)).orElse(null));
+            out.add(m);
+        }
+        return out;
     }
 
     /** The paced scale-out: the bound, where it comes from, and the simulated ramp for this stack's workers. */
@@ -141,6 +162,12 @@ final class PlanSummary {
         out.println("  " + JoinPacing.forCluster(t, spec.masters().count()).summaryLine());
         out.printf("  ramp: %s workers in %s steps, all Ready after ~%s min (simulated, stock AMI)%n",
                 ramp.get("workers"), ramp.get("steps"), ramp.get("minutesToAllReady"));
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> images = (List<Map<String, Object>>) summary.get("images");
+        long synced = images.stream().filter(i -> i.get("digest") != null).count();
+        out.printf("  images: %d in ECR repositories %s/*, %d with a recorded digest (images/%s.lock.json; "
+                + "`kilonode images sync`)%n", images.size(), dev.kilonode.images.ImageCatalog.prefix(spec.stack()),
+                synced, spec.stack());
         @SuppressWarnings("unchecked")
         List<String> warnings = (List<String>) summary.get("warnings");
         warnings.forEach(x -> out.println("  warning: " + x));

@@ -33,6 +33,11 @@ public final class EventsEtcdManifest {
     private EventsEtcdManifest() {
     }
 
+    /** The etcd image tag kubeadm uses for a Kubernetes minor, or null (the image catalog mirrors it). */
+    public static String etcdImageTag(int minor) {
+        return ETCD_IMAGE.get(minor);
+    }
+
     public static String render(ClusterSpec spec, TuningProfile t, int index) {
         String ip = spec.masterIp(index);
         List<String> command = new ArrayList<>(List.of(

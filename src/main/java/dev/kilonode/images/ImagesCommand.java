@@ -1,0 +1,197 @@
+package dev.kilonode.images;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.cloud.tools.jib.api.Containerizer;
+import com.google.cloud.tools.jib.api.Jib;
+import com.google.cloud.tools.jib.api.JibContainer;
+import com.google.cloud.tools.jib.api.RegistryImage;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.config.ClusterSpecReader;
+import dev.kilonode.config.ConfigSource;
+import dev.kilonode.config.ConfigValidationException;
+import dev.kilonode.plan.Placeholders;
+import dev.kilonode.plan.StackFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.ecr.EcrClient;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/** {@code kilonode images}: the stack's private image supply. */
+@Command(name = "images", mixinStandardHelpOptions = true, description = "The stack's mirrored images in ECR.",
+        subcommands = {ImagesCommand.Sync.class})
+public final class ImagesCommand implements Runnable {
+
+    @Override
+    public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
+
+    /**
+     * Copies every {@link ImageCatalog} image into the stack's ECR repositories with Jib (registry to registry, no
+     * Docker daemon) and records the copies' digests in {@code images/<stack>.lock.json}. Images already recorded
+     * for the same source are skipped. Jib re-writes the manifest (linux/amd64, its own format), so the recorded
+     * digest is the mirror's, not the upstream one; it is what nodes pull.
+     */
+    @Command(name = "sync", mixinStandardHelpOptions = true, description = "Copy the pinned images into the stack's ECR "
+            + "repositories and record their digests in images/<stack>.lock.json.")
+    static final class Sync implements Callable<Integer> {
+
+        @Option(names = "--stack", required = true, description = "the stack")
+        String stack;
+
+        @Option(names = "--cwd", defaultValue = ".", description = "the project directory")
+        Path cwd;
+
+        @Option(names = "--registry", description = "the target registry host (default: the stack's imageRegistry output)")
+        String registry;
+
+        @Option(names = "--outputs", description = "stack outputs JSON (default: `pulumi stack output --json`)")
+        Path outputs;
+
+        @Option(names = "--pulumi", defaultValue = "pulumi", description = "the Pulumi CLI")
+        String pulumi;
+
+        @Option(names = "--from-registry", description = "pull every source through this registry instead "
+                + "(an upstream mirror you run; the repository paths stay)")
+        String fromRegistry;
+
+        @Option(names = "--allow-insecure-registries", description = "allow plain HTTP (local test registries only)")
+        boolean insecure;
+
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+
+        @Override
+        public Integer call() throws Exception {
+            ClusterSpec spec;
+            Path file = cwd.resolve("Pulumi." + stack + ".yaml");
+            try {
+                StackFile stackFile = StackFile.read(file);
+                Map<String, String> config = new TreeMap<>(stackFile.config());
+                Placeholders.fill(config, new LinkedHashSet<>(stackFile.secretKeys()));
+                spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
+            } catch (IOException e) {
+                err.println("kilonode images sync: cannot read " + file + ": " + e.getMessage());
+                return 2;
+            } catch (ConfigValidationException e) {
+                err.println("kilonode images sync: " + file + ": " + e.getMessage());
+                return 2;
+            }
+            String target = registry != null ? registry : registryFromOutputs();
+            if (target == null || target.isBlank()) {
+                return 2;
+            }
+            List<PinnedImage> images = ImageCatalog.of(spec);
+            ImageLock before = ImageLock.read(cwd, stack).filter(l -> l.registry().equals(target))
+                    .orElse(new ImageLock(target, List.of()));
+            String[] credential = credentialFor(target, spec.region());
+            List<ImageLock.Entry> entries = new ArrayList<>();
+            int copied = 0;
+            for (PinnedImage image : images) {
+                var known = before.digestOf(image);
+                if (known.isPresent()) {
+                    entries.add(new ImageLock.Entry(image.source(), image.repository(), known.get()));
+                    out.println("kept    " + image.source() + " -> " + image.mirrored(target, known.get()));
+                    continue;
+                }
+                String from = fromRegistry == null ? image.source()
+                        : fromRegistry + "/" + ImageCatalog.repositoryPath(image.source()) + ":" + image.tag();
+                try {
+                    String digest = copy(from, target + "/" + image.repository() + ":" + image.tag(), credential);
+                    entries.add(new ImageLock.Entry(image.source(), image.repository(), digest));
+                    out.println("copied  " + image.source() + " -> " + image.mirrored(target, digest));
+                    copied++;
+                } catch (Exception e) {
+                    // Record what did copy, then stop: a half-synced stack must not look synced.
+                    new ImageLock(target, entries).write(cwd, stack);
+                    err.println("kilonode images sync: copying " + from + " failed: " + oneLine(e)
+                            + "; " + entries.size() + " of " + images.size() + " recorded in " + ImageLock.path(cwd, stack));
+                    return 1;
+                }
+            }
+            new ImageLock(target, entries).write(cwd, stack);
+            out.println("kilonode images sync: " + images.size() + " images (" + copied + " copied) recorded in "
+                    + ImageLock.path(cwd, stack));
+            return 0;
+        }
+
+        private String copy(String from, String to, String[] credential) throws Exception {
+            RegistryImage target = RegistryImage.named(to);
+            if (credential != null) {
+                target.addCredential(credential[0], credential[1]);
+            }
+            JibContainer result = Jib.from(RegistryImage.named(from))
+                    .containerize(Containerizer.to(target).setAllowInsecureRegistries(insecure)
+                            .setToolName("kilonode"));
+            return result.getDigest().toString();
+        }
+
+        /** ECR: a registry login from the AWS SDK (12-hour token); other registries: anonymous. */
+        private String[] credentialFor(String host, String region) {
+            if (!host.matches("\\d{12}\\.dkr\\.ecr\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?")) {
+                return null;
+            }
+            try (EcrClient ecr = EcrClient.builder().region(Region.of(region))
+                    .httpClient(UrlConnectionHttpClient.create()).build()) {
+                String token = ecr.getAuthorizationToken().authorizationData().get(0).authorizationToken();
+                String decoded = new String(Base64.getDecoder().decode(token), StandardCharsets.UTF_8);
+                int colon = decoded.indexOf(':');
+                return new String[]{decoded.substring(0, colon), decoded.substring(colon + 1)};
+            }
+        }
+
+        private String registryFromOutputs() {
+            try {
+                String json;
+                if (outputs != null) {
+                    json = Files.readString(outputs);
+                } else {
+                    Process p = new ProcessBuilder(pulumi, "stack", "output", "--json", "--stack", stack)
+                            .directory(cwd.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    if (p.waitFor() != 0) {
+                        err.println("kilonode images sync: `pulumi stack output` failed; pass --registry or --outputs");
+                        return null;
+                    }
+                }
+                JsonNode n = new ObjectMapper().readTree(json).path("imageRegistry");
+                if (n.asText("").isEmpty()) {
+                    err.println("kilonode images sync: the stack has no imageRegistry output yet (run `pulumi up`), "
+                            + "or pass --registry");
+                    return null;
+                }
+                return n.asText();
+            } catch (IOException e) {
+                err.println("kilonode images sync: cannot read the stack outputs: " + e.getMessage());
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        private static String oneLine(Throwable e) {
+            Throwable t = e;
+            while (t.getCause() != null && t.getMessage() == null) {
+                t = t.getCause();
+            }
+            String m = String.valueOf(t.getMessage());
+            return m.contains("\n") ? m.substring(0, m.indexOf('\n')) : m;
+        }
+    }
+}
