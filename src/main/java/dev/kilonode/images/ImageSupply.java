@@ -4,8 +4,8 @@ import com.pulumi.aws.ec2.SecurityGroup;
 import com.pulumi.aws.ec2.SecurityGroupArgs;
 import com.pulumi.aws.ec2.VpcEndpoint;
 import com.pulumi.aws.ec2.VpcEndpointArgs;
-import com.pulumi.aws.ec2.inputs.SecurityGroupEgressArgs;
-import com.pulumi.aws.ec2.inputs.SecurityGroupIngressArgs;
+import com.pulumi.aws.vpc.SecurityGroupIngressRule;
+import com.pulumi.aws.vpc.SecurityGroupIngressRuleArgs;
 import com.pulumi.aws.ecr.Repository;
 import com.pulumi.aws.ecr.RepositoryArgs;
 import com.pulumi.aws.ecr.inputs.RepositoryEncryptionConfigurationArgs;
@@ -54,13 +54,17 @@ public class ImageSupply extends ComponentResource {
                     .build(), child));
         }
 
+        // Rules as their own resources, like every other group of the stack (network.SecurityRules).
         SecurityGroup endpoints = new SecurityGroup(name + "-endpoints", SecurityGroupArgs.builder()
                 .vpcId(args.vpcId())
                 .description("kilonode " + args.stack() + " ECR interface endpoints: HTTPS from the VPC")
-                .ingress(SecurityGroupIngressArgs.builder().protocol("tcp").fromPort(443).toPort(443)
-                        .cidrBlocks(args.vpcCidr()).description("HTTPS from the VPC").build())
-                .egress(SecurityGroupEgressArgs.builder().protocol("-1").fromPort(0).toPort(0)
-                        .cidrBlocks("0.0.0.0/0").description("responses").build())
+                .tags(args.tags())
+                .build(), child);
+        new SecurityGroupIngressRule(name + "-endpoints-from-cidr-tcp-443", SecurityGroupIngressRuleArgs.builder()
+                .securityGroupId(endpoints.id())
+                .ipProtocol("tcp").fromPort(443).toPort(443)
+                .cidrIpv4(args.vpcCidr())
+                .description("HTTPS to the ECR endpoints from the VPC")
                 .tags(args.tags())
                 .build(), child);
         for (String service : List.of("ecr.api", "ecr.dkr")) {
