@@ -16,6 +16,14 @@ if [[ ${MASTER_INDEX:-0} != 0 ]]; then exit 0; fi
 waiting=$(aws autoscaling describe-auto-scaling-instances --output text \
   --query 'AutoScalingInstances[?LifecycleState==`Terminating:Wait`].[InstanceId,AutoScalingGroupName]')
 [[ -n $waiting && $waiting != None ]] || exit 0
+[[ -n ${KILONODE_STACK:-} ]] || DIE_CODE=2 die "node-drainer: KILONODE_STACK not set in the env file"
+# Only this stack's groups (tag kilonode:stack): other stacks in the account use the same hook name, and
+# releasing their instances would skip their drain. If the groups cannot be listed, release nothing.
+if ! ours=$(aws autoscaling describe-auto-scaling-groups --output text \
+  --filters "Name=tag:kilonode:stack,Values=$KILONODE_STACK" --query 'AutoScalingGroups[].AutoScalingGroupName'); then
+  die "node-drainer: cannot list the Auto Scaling groups of stack $KILONODE_STACK; releasing nothing"
+fi
+ours=${ours//$'\t'/$'\n'}
 nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.providerID}{"\n"}{end}')
 
 # release IID ASG: drain + delete the node (if it joined), then complete the lifecycle action.
@@ -31,7 +39,6 @@ release() {
   else
     log "node-drainer: $iid ($asg) has no node (never joined); releasing it"
   fi
-  # Fails harmlessly for other ASGs in the account that do not have our hook.
   if aws autoscaling complete-lifecycle-action --lifecycle-action-result CONTINUE \
     --lifecycle-hook-name "$LIFECYCLE_HOOK_NAME" --auto-scaling-group-name "$asg" --instance-id "$iid" </dev/null; then
     log "node-drainer: $iid released (CONTINUE)"
@@ -45,6 +52,10 @@ release() {
 PAR=${DRAIN_PARALLELISM:-20}
 while read -r iid asg; do
   [[ -n $iid ]] || continue
+  if ! grep -qxF -- "$asg" <<<"$ours"; then
+    log "node-drainer: $iid is in $asg, not a group of stack $KILONODE_STACK; left alone"
+    continue
+  fi
   while (($(jobs -rp | wc -l) >= PAR)); do wait -n || true; done
   release "$iid" "$asg" &
 done <<<"$waiting"

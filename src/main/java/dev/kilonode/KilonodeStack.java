@@ -104,6 +104,8 @@ public final class KilonodeStack {
                 network.privateSubnetIds(), network.securityGroupId(Role.MASTER), api, caCertHash,
                 backups.bucketName(), backups.bucketArn(), backups.prefix(), masterReadable), inAws);
 
+        secrets.restrictDecryptTo("kilonode-secrets-pki", masters.roleArn(), spec.region(), spec.stack());
+
         Map<String, Output<String>> groupNames = new LinkedHashMap<>();
         for (WorkerGroupSpec group : spec.workerGroups()) {
             NodeGroup nodes = new NodeGroup("kilonode-" + group.name(), new NodeGroup.Args(spec, group, tuning,
@@ -138,6 +140,9 @@ public final class KilonodeStack {
         }));
         ctx.export("apiInternalEndpoint", api.internalDnsName().applyValue(h -> "https://" + h + ":6443"));
         api.publicDnsName().ifPresent(h -> ctx.export("apiPublicEndpoint", h.applyValue(x -> "https://" + x + ":6443")));
+        if (!spec.network().webUiAllowedCidrs().isEmpty()) {
+            api.publicLoadBalancerDnsName().ifPresent(h -> ctx.export("tfWebUiEndpoint", h.applyValue(x -> "https://" + x + ":8143")));
+        }
         ctx.export("tfControllerIps", controllers.privateIps());
         ctx.export("masterIps", masters.privateIps());
         ctx.export("etcdBackupBucket", backups.bucketName());

@@ -316,10 +316,16 @@ describe('cost-control.yml', () => {
     });
   });
 
-  it('destroys with pulumi destroy --yes and parks at zero workers', () => {
+  it('destroys with pulumi destroy --yes and parks with kilonode:parked, never changing workerCount', () => {
     const scripts = doc.jobs.apply.steps.map(runOf).join('\n');
     assert.match(scripts, /pulumi destroy --stack "\$STACK" --yes/);
-    assert.match(scripts, /pulumi config set --stack "\$STACK" kilonode:workerCount 0/);
+    assert.match(scripts, /pulumi config set --stack "\$STACK" kilonode:parked true/);
+    // workerCount sizes the control plane (tuning tier, etcd quota): parking must not touch it.
+    const configCommands = scripts.split('\n').filter((l) => /pulumi config (set|rm)/.test(l) && !/^\s*#/.test(l));
+    assert.ok(configCommands.length > 0);
+    for (const line of configCommands) {
+      assert.doesNotMatch(line, /kilonode:(workerCount|masterCount|masterInstanceType|workerGroups)\b/, line);
+    }
     assert.match(scripts, /pulumi up --stack "\$STACK" --yes[^\n]*\\\n\s*--policy-pack policies --policy-pack-config policies\/config\/dev\.json/);
     const cli = doc.jobs.apply.steps.filter((s) => actionName(s) === 'pulumi/actions');
     assert.ok(cli.every((s) => s.with?.command === undefined), 'pulumi/actions only installs the CLI here');

@@ -50,7 +50,8 @@ public final class ClusterAddons {
 
         Provider k8s = ClusterConnection.provider("kilonode-k8s", new ClusterConnection.Credentials(
                 "kilonode-" + spec.stack(), apiServerUrl, spec.pki().caCertificate(),
-                spec.pki().adminClientCertificate(), adminClientKey.asSecret()), gate, providerOpts.build());
+                spec.pki().adminClientCertificate(), adminClientKey.asSecret()), gate, !spec.production(),
+                providerOpts.build());
 
         ComponentResourceOptions inCluster = ComponentResourceOptions.merge(base,
                 ComponentResourceOptions.builder().providers(k8s).build());

@@ -95,6 +95,10 @@ public final class ContrailCni extends ComponentResource {
     static final String AGENT_MAX_UNAVAILABLE = "10%";
     static final int AGENT_MIN_READY_SECONDS = 60;
 
+    /** Pod-template annotation: checksum of the ConfigMaps the pods read, so a change rolls them. */
+    public static final String CONFIG_CHECKSUM = "kilonode.dev/config-checksum";
+    static final Map<String, String> NODEMGR_DATA = Map.of("DOCKER_HOST", "unix://mnt/docker.sock");
+
     private final ConfigMap env;
     private final DaemonSet agent;
     private final DaemonSet kubeManager;
@@ -111,7 +115,7 @@ public final class ContrailCni extends ComponentResource {
         var nodemgrConfig = new ConfigMap("contrail-nodemgr-config", ConfigMapArgs.builder()
                 .metadata(meta("nodemgr-config", "contrail"))
                 // The upstream value: nodemgr finds the host's container runtime socket under /mnt (host /var/run).
-                .data(Map.of("DOCKER_HOST", "unix://mnt/docker.sock"))
+                .data(NODEMGR_DATA)
                 .build(), in);
         var kubeManagerConfig = new ConfigMap("contrail-kube-manager-config", ConfigMapArgs.builder()
                 .metadata(meta("kube-manager-config", "contrail-kube-manager"))
@@ -143,8 +147,13 @@ public final class ContrailCni extends ComponentResource {
 
         var after = CustomResourceOptions.builder().parent(this)
                 .dependsOn(env, nodemgrConfig, kubeManagerConfig, token, binding, role).build();
-        this.kubeManager = new DaemonSet("contrail-kube-manager", kubeManagerDaemonSet(images), after);
-        this.agent = new DaemonSet("contrail-agent", agentDaemonSet(images), after);
+        // ConfigMaps are updated in place (the provider's enableConfigMapMutable); envFrom is read only at container
+        // start, so each pod template carries a checksum of the ConfigMaps it reads and a change rolls the pods.
+        Output<String> kubeManagerChecksum = args.apiServerUrl().applyValue(url ->
+                configChecksum(envData(args), kubeManagerData(url)));
+        Output<String> agentChecksum = Output.of(configChecksum(envData(args), NODEMGR_DATA));
+        this.kubeManager = new DaemonSet("contrail-kube-manager", kubeManagerDaemonSet(images, kubeManagerChecksum), after);
+        this.agent = new DaemonSet("contrail-agent", agentDaemonSet(images, agentChecksum), after);
 
         registerOutputs(Map.of("agent", agent.metadata().applyValue(m -> m.name().orElse("")),
                 "kubeManager", kubeManager.metadata().applyValue(m -> m.name().orElse(""))));
@@ -191,6 +200,30 @@ public final class ContrailCni extends ComponentResource {
         data.put("ANALYTICS_ALARM_ENABLE", "false");
         data.put("ANALYTICS_SNMP_ENABLE", "false");
         return data;
+    }
+
+    /** SHA-256 over the ConfigMaps' data, key-sorted: stable for equal data, different for any change. */
+    @SafeVarargs
+    static String configChecksum(Map<String, String>... configMaps) {
+        StringBuilder text = new StringBuilder();
+        for (Map<String, String> data : configMaps) {
+            new java.util.TreeMap<>(data).forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+            text.append("---\n");
+        }
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ObjectMetaArgs podMeta(String app, Output<String> checksum) {
+        var b = ObjectMetaArgs.builder().labels(labels(app));
+        if (checksum != null) {
+            b.annotations(checksum.applyValue(c -> Map.of(CONFIG_CHECKSUM, c)));
+        }
+        return b.build();
     }
 
     /** kube-manager's endpoint: host and port of the cluster's API URL. */
@@ -262,6 +295,10 @@ public final class ContrailCni extends ComponentResource {
     }
 
     static DaemonSetArgs kubeManagerDaemonSet(ContrailImages images) {
+        return kubeManagerDaemonSet(images, null);
+    }
+
+    static DaemonSetArgs kubeManagerDaemonSet(ContrailImages images, Output<String> configChecksum) {
         String app = "contrail-kube-manager";
         PodSpecArgs pod = PodSpecArgs.builder()
                 .hostNetwork(true)
@@ -297,13 +334,17 @@ public final class ContrailCni extends ComponentResource {
                                 .rollingUpdate(RollingUpdateDaemonSetArgs.builder().maxUnavailable(1).build()).build())
                         .revisionHistoryLimit(5)
                         .template(PodTemplateSpecArgs.builder()
-                                .metadata(ObjectMetaArgs.builder().labels(labels(app)).build())
+                                .metadata(podMeta(app, configChecksum))
                                 .spec(pod).build())
                         .build())
                 .build();
     }
 
     static DaemonSetArgs agentDaemonSet(ContrailImages images) {
+        return agentDaemonSet(images, null);
+    }
+
+    static DaemonSetArgs agentDaemonSet(ContrailImages images, Output<String> configChecksum) {
         String app = "contrail-agent";
         List<VolumeArgs> volumes = new ArrayList<>(List.of(
                 hostExisting("dev", "/dev"),
@@ -430,7 +471,7 @@ public final class ContrailCni extends ComponentResource {
                         .minReadySeconds(AGENT_MIN_READY_SECONDS)
                         .revisionHistoryLimit(5)
                         .template(PodTemplateSpecArgs.builder()
-                                .metadata(ObjectMetaArgs.builder().labels(labels(app)).build())
+                                .metadata(podMeta(app, configChecksum))
                                 .spec(pod).build())
                         .build())
                 .build();

@@ -39,8 +39,9 @@ public class TungstenFabricController extends ComponentResource {
     public TungstenFabricController(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
         ClusterSpec spec = args.spec();
-        // The controllers need no AWS API beyond Session Manager.
-        NodeIdentity identity = new NodeIdentity(name, List.of(), spec.tagsFor("tf-controller"), this);
+        // The controllers need no AWS API beyond Session Manager, and never the cluster's secrets.
+        NodeIdentity identity = new NodeIdentity(name, NodeIdentity.denyControlPlaneSecrets(spec.region(), spec.ssmPrefix()),
+                spec.tagsFor("tf-controller"), this);
         for (int i = 0; i < spec.controllers().count(); i++) {
             Instance controller = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i,
                     "tf-controller", spec.controllers(), spec.controllerIp(i),

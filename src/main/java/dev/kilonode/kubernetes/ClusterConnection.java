@@ -44,10 +44,30 @@ public final class ClusterConnection {
     }
 
     public static Provider provider(String name, Credentials c, ReadinessGate gate, CustomResourceOptions opts) {
-        return new Provider(name, ProviderArgs.builder()
+        return provider(name, c, gate, false, opts);
+    }
+
+    /**
+     * @param deleteUnreachable for non-production stacks: when the cluster cannot be reached (masters already gone or
+     *                          broken), {@code pulumi destroy} drops the in-cluster objects from the state instead of
+     *                          failing on each and leaving the provider and everything it depends on (masters, VPC).
+     *                          pulumi-kubernetes 4.0.0 ProviderArgs.deleteUnreachable: "If present and set to true, the
+     *                          provider will delete resources associated with an unreachable Kubernetes cluster from
+     *                          Pulumi state". Production keeps the default (fail loudly).
+     */
+    public static Provider provider(String name, Credentials c, ReadinessGate gate, boolean deleteUnreachable,
+                                    CustomResourceOptions opts) {
+        var b = ProviderArgs.builder()
                 .kubeconfig(kubeconfig(c, gate))
                 // Server-side apply (the v4 default, stated here) is what the CoreDNS DeploymentPatch needs.
                 .enableServerSideApply(true)
-                .build(), opts);
+                // ConfigMaps are updated in place rather than replaced (pulumi-kubernetes 4.0.0 ProviderArgs
+                // enableConfigMapMutable; without it a data change replaces the ConfigMap). The pods that read one
+                // roll because their template carries its checksum (see ContrailCni).
+                .enableConfigMapMutable(true);
+        if (deleteUnreachable) {
+            b.deleteUnreachable(true);
+        }
+        return new Provider(name, b.build(), opts);
     }
 }

@@ -35,6 +35,7 @@ public class ApiLoadBalancer extends ComponentResource {
 
     private final Output<String> internalDnsName;
     private final Optional<Output<String>> publicDnsName;
+    private final Optional<Output<String>> publicLoadBalancerDnsName;
     private final Output<String> apiTargetGroupArn;
     private final Optional<Output<String>> webUiTargetGroupArn;
 
@@ -62,7 +63,10 @@ public class ApiLoadBalancer extends ComponentResource {
 
         if (args.publicApi() || args.publicWebUi()) {
             LoadBalancer pub = nlb(name + "-public", false, args.publicSubnetIds(), args, opts);
-            this.publicDnsName = Optional.of(pub.dnsName());
+            // The public API endpoint exists only with a 6443 listener: a load balancer opened for the web UI alone
+            // is no API endpoint, and the provider, readiness gate and certificate names must not use it.
+            this.publicDnsName = args.publicApi() ? Optional.of(pub.dnsName()) : Optional.empty();
+            this.publicLoadBalancerDnsName = Optional.of(pub.dnsName());
             if (args.publicApi()) {
                 listener(name + "-public-api", pub, 6443, api, args, opts);
             }
@@ -80,6 +84,7 @@ public class ApiLoadBalancer extends ComponentResource {
             }
         } else {
             this.publicDnsName = Optional.empty();
+            this.publicLoadBalancerDnsName = Optional.empty();
             this.webUiTargetGroupArn = Optional.empty();
         }
         registerOutputs(Map.of("internalDnsName", internalDnsName));
@@ -114,8 +119,14 @@ public class ApiLoadBalancer extends ComponentResource {
         return internalDnsName;
     }
 
+    /** The public API endpoint's host: present only when admin CIDRs open the API (apiAllowedCidrs). */
     public Optional<Output<String>> publicDnsName() {
         return publicDnsName;
+    }
+
+    /** The internet-facing load balancer's host, when there is one (public API and/or web UI). */
+    public Optional<Output<String>> publicLoadBalancerDnsName() {
+        return publicLoadBalancerDnsName;
     }
 
     public Output<String> apiTargetGroupArn() {

@@ -39,6 +39,7 @@ public class KubernetesMaster extends ComponentResource {
     private static final int PARAMETERS_PER_MASTER = 3;
 
     private final List<Instance> instances = new ArrayList<>();
+    private final Output<String> roleArn;
 
     public KubernetesMaster(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
@@ -59,6 +60,7 @@ public class KubernetesMaster extends ComponentResource {
         List<Output<String>> readable = new ArrayList<>(args.readableSecretArns());
         desired.forEach(p -> readable.add(p.arn()));
         NodeIdentity identity = new NodeIdentity(name, statements(spec, args, readable), spec.tagsFor("master"), this);
+        this.roleArn = identity.roleArn();
 
         for (int i = 0; i < spec.masters().count(); i++) {
             // The user-data waits for this master's parameters, so they exist before its first reconcile.
@@ -115,6 +117,11 @@ public class KubernetesMaster extends ComponentResource {
                         List.of(Output.of(asgArns)))));
         all.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec.region(), spec.stack()));
         return all;
+    }
+
+    /** The masters' instance role: the only principal the PKI key lets decrypt. */
+    public Output<String> roleArn() {
+        return roleArn;
     }
 
     public Output<List<String>> privateIps() {

@@ -2,7 +2,8 @@ package dev.kilonode.nodegroup;
 
 import com.pulumi.aws.autoscaling.Group;
 import com.pulumi.aws.autoscaling.GroupArgs;
-import com.pulumi.aws.autoscaling.inputs.GroupInitialLifecycleHookArgs;
+import com.pulumi.aws.autoscaling.LifecycleHook;
+import com.pulumi.aws.autoscaling.LifecycleHookArgs;
 import com.pulumi.aws.autoscaling.inputs.GroupInstanceRefreshArgs;
 import com.pulumi.aws.autoscaling.inputs.GroupInstanceRefreshPreferencesArgs;
 import com.pulumi.aws.autoscaling.inputs.GroupLaunchTemplateArgs;
@@ -46,7 +47,17 @@ import java.util.Map;
  * <li>A launch-template change rolls out by instance refresh, {@value #MIN_HEALTHY_PERCENT} % kept healthy (batches
  *     of 100 at 1,000 workers); masters and controllers are separate resources and never replaced by it.</li>
  * <li>Scale-in drains first: a termination lifecycle hook holds the instance in Terminating:Wait while the node
- *     drainer on master 0 (components/KubernetesMaster/node-drainer.sh) drains and deletes the node, then continues.</li>
+ *     drainer on master 0 (components/KubernetesMaster/node-drainer.sh) drains and deletes the node, then continues.
+ *     The hook is its own {@code aws:autoscaling/lifecycleHook:LifecycleHook}: the group's inline
+ *     {@code initialLifecycleHooks} is create-time only and a change to it replaces the group (all workers). A
+ *     termination hook needs no instance to exist first, so the separate resource's caveat (pulumi-aws docs for
+ *     LifecycleHook: hooks "will not be added until the autoscaling group has been created") does not apply. With no
+ *     drainer alive (master broken) the heartbeat timeout ends the wait with CONTINUE; on destroy the hook is deleted
+ *     before its group, and non-production groups are force-deleted (DeleteAutoScalingGroup ForceDelete "deletes any
+ *     outstanding lifecycle actions").</li>
+ * <li>Cost tags that people edit (Owner, CostCenter, kilonode:expires-on) are not in the launch template's tag
+ *     specifications - a change there is a new template version and an instance refresh of every worker - but on the
+ *     group with propagate-at-launch: existing instances keep their tags, new ones get the new values.</li>
  * </ul>
  */
 public class NodeGroup extends ComponentResource {
@@ -55,6 +66,8 @@ public class NodeGroup extends ComponentResource {
     public static final String NODE_GROUP_TAG = "kilonode:node-group";
     static final int MIN_HEALTHY_PERCENT = 90;
     static final int DRAIN_HEARTBEAT_SECONDS = 600;
+    /** Tags whose values people change during a cluster's life; kept out of the launch template. */
+    static final java.util.Set<String> VOLATILE_TAGS = java.util.Set.of("Owner", "CostCenter", "kilonode:expires-on");
 
     public record Args(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning,
                        List<Output<String>> privateSubnetIds, Output<String> securityGroupId,
@@ -77,6 +90,7 @@ public class NodeGroup extends ComponentResource {
                         "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + asgName)))));
         // Pull the stack's mirrored images with the instance role (images.ImageSupply).
         statements.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec.region(), spec.stack()));
+        statements.addAll(NodeIdentity.denyControlPlaneSecrets(spec.region(), spec.ssmPrefix()));
         NodeIdentity identity = new NodeIdentity(name, statements, tags, this);
         var child = CustomResourceOptions.builder().parent(this).build();
 
@@ -84,6 +98,7 @@ public class NodeGroup extends ComponentResource {
                 spec, g, args.tuning(), new KubeadmConfig.Endpoints(host, null), args.caCertHash())));
         Map<String, String> instanceTags = new LinkedHashMap<>(tags);
         instanceTags.put("Name", asgName);
+        Map<String, String> stableInstanceTags = stable(instanceTags);
         var lt = LaunchTemplateArgs.builder()
                 .namePrefix(asgName + "-")
                 .description("kilonode " + spec.stack() + " worker group " + g.name())
@@ -102,8 +117,8 @@ public class NodeGroup extends ComponentResource {
                                 .deleteOnTermination("true").build())
                         .build())
                 .tagSpecifications(
-                        LaunchTemplateTagSpecificationArgs.builder().resourceType("instance").tags(instanceTags).build(),
-                        LaunchTemplateTagSpecificationArgs.builder().resourceType("volume").tags(tags).build())
+                        LaunchTemplateTagSpecificationArgs.builder().resourceType("instance").tags(stableInstanceTags).build(),
+                        LaunchTemplateTagSpecificationArgs.builder().resourceType("volume").tags(stable(tags)).build())
                 .updateDefaultVersion(true)
                 .tags(tags);
         spec.sshKeyName().ifPresent(lt::keyName);
@@ -116,7 +131,7 @@ public class NodeGroup extends ComponentResource {
         int firstStep = JoinPacing.forCluster(args.tuning(), spec.masters().count())
                 .firstStep(desired, spec.workerGroups().size());
         List<GroupTagArgs> asgTags = new ArrayList<>();
-        instanceTags.forEach((k, v) -> asgTags.add(GroupTagArgs.builder().key(k).value(v).propagateAtLaunch(false).build()));
+        instanceTags.forEach((k, v) -> asgTags.add(GroupTagArgs.builder().key(k).value(v).propagateAtLaunch(true).build()));
         this.group = new Group(name, GroupArgs.builder()
                 .name(asgName)
                 .vpcZoneIdentifiers(Output.all(args.privateSubnetIds()))
@@ -138,15 +153,23 @@ public class NodeGroup extends ComponentResource {
                                 .skipMatching(true)
                                 .build())
                         .build())
-                .initialLifecycleHooks(GroupInitialLifecycleHookArgs.builder()
-                        .name(MasterUserData.LIFECYCLE_HOOK_NAME)
-                        .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING")
-                        .heartbeatTimeout(DRAIN_HEARTBEAT_SECONDS)
-                        .defaultResult("CONTINUE")
-                        .build())
+                .forceDelete(!spec.production())
                 .tags(asgTags)
                 .build(), CustomResourceOptions.builder().parent(this).ignoreChanges(List.of("desiredCapacity")).build());
+        new LifecycleHook(name + "-drain", LifecycleHookArgs.builder()
+                .autoscalingGroupName(group.name())
+                .name(MasterUserData.LIFECYCLE_HOOK_NAME)
+                .lifecycleTransition("autoscaling:EC2_INSTANCE_TERMINATING")
+                .heartbeatTimeout(DRAIN_HEARTBEAT_SECONDS)
+                .defaultResult("CONTINUE")
+                .build(), child);
         registerOutputs(Map.of("autoScalingGroupName", group.name()));
+    }
+
+    private static Map<String, String> stable(Map<String, String> tags) {
+        Map<String, String> out = new LinkedHashMap<>(tags);
+        out.keySet().removeAll(VOLATILE_TAGS);
+        return out;
     }
 
     /** Predictable, so IAM statements can name the group before it exists. */

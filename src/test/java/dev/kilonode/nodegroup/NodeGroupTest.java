@@ -50,8 +50,8 @@ class NodeGroupTest {
         assertThat(Stacks.<List<String>>at(asg.inputs(), "vpcZoneIdentifiers")).hasSize(3);
         assertThat(Stacks.<String>at(asg.inputs(), "instanceRefresh", "strategy")).isEqualTo("Rolling");
         assertThat(Stacks.<Integer>at(asg.inputs(), "instanceRefresh", "preferences", "minHealthyPercentage")).isEqualTo(90);
-        assertThat(Stacks.<String>at(asg.inputs(), "initialLifecycleHooks", "0", "lifecycleTransition"))
-                .isEqualTo("autoscaling:EC2_INSTANCE_TERMINATING");
+        assertThat(plan.one("aws:autoscaling/lifecycleHook:LifecycleHook", r -> true).inputs())
+                .containsEntry("lifecycleTransition", "autoscaling:EC2_INSTANCE_TERMINATING");
 
         PlannedResource lt = plan.one(LT, r -> true);
         assertThat(Stacks.<String>at(lt.inputs(), "metadataOptions", "httpTokens")).isEqualTo("required");

@@ -26,6 +26,7 @@ class MasterScriptsTest {
     Files.writeString(kubeconfig, "apiVersion: v1\n");
     h.env("KILONODE_ROLE", "master").env("MASTER_INDEX", "0").env("SSM_PREFIX", "/kilonode/dev")
         .env("API_ENDPOINT", "api.example:6443").env("LIFECYCLE_HOOK_NAME", "kilonode-dev-worker-drain")
+        .env("KILONODE_STACK", "dev")
         .env("JOIN_MAX_ATTEMPTS", "3");
     h.processEnv("KUBECONFIG", kubeconfig.toString()).processEnv("TOKEN_VALUE", TOKEN);
   }
@@ -68,7 +69,10 @@ class MasterScriptsTest {
   void drainerDrainsDeletesAndCompletesTheLifecycleAction() throws Exception {
     h.stub("aws", """
         case "$1 $2" in
-          "autoscaling describe-auto-scaling-instances") printf 'i-0aaa\\tkilonode-dev-worker\\ni-0bbb\\tkilonode-dev-worker\\n' ;;
+          "autoscaling describe-auto-scaling-instances") printf 'i-0aaa\\tkilonode-dev-worker\\ni-0bbb\\tkilonode-dev-worker\\ni-0ccc\\tkilonode-dev-2-worker\\n' ;;
+          "autoscaling describe-auto-scaling-groups")
+            [ "$*" = "autoscaling describe-auto-scaling-groups --output text --filters Name=tag:kilonode:stack,Values=dev --query AutoScalingGroups[].AutoScalingGroupName" ] || exit 3
+            printf 'kilonode-dev-worker\\tkilonode-dev-gpu\\n' ;;
           "autoscaling complete-lifecycle-action") exit 0 ;;
           *) exit 1 ;;
         esac
@@ -88,10 +92,29 @@ class MasterScriptsTest {
             && c.contains("--auto-scaling-group-name kilonode-dev-worker"))
         .anyMatch(c -> c.endsWith("--instance-id i-0aaa"))
         .anyMatch(c -> c.endsWith("--instance-id i-0bbb"));
+    // i-0ccc belongs to another stack's group (kilonode-dev-2-*, which the IAM name pattern would also match).
+    assertThat(h.calls()).noneMatch(c -> c.contains("i-0ccc") && c.startsWith("aws autoscaling complete"));
     // The drain happens before the instance is released.
     List<String> calls = h.calls();
     assertThat(calls.indexOf("kubectl delete node ip-10-0-9-9 --ignore-not-found"))
         .isLessThan(calls.stream().filter(c -> c.endsWith("--instance-id i-0aaa")).map(calls::indexOf).findFirst().orElseThrow());
+  }
+
+  @Test
+  void drainerReleasesNothingWhenItCannotTellWhichGroupsAreItsOwn() throws Exception {
+    h.stub("aws", """
+        case "$1 $2" in
+          "autoscaling describe-auto-scaling-instances") printf 'i-0aaa\\tkilonode-dev-worker\\n' ;;
+          "autoscaling describe-auto-scaling-groups") echo "AccessDenied" >&2; exit 254 ;;
+          *) exit 0 ;;
+        esac
+        """);
+    h.stub("kubectl", "exit 0");
+    ScriptHarness.Result r = h.run("KubernetesMaster/node-drainer.sh");
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.output()).contains("cannot list the Auto Scaling groups of stack dev");
+    assertThat(h.calls("aws autoscaling complete-lifecycle-action")).isEmpty();
+    assertThat(h.calls("kubectl drain")).isEmpty();
   }
 
   @Test
