@@ -22,7 +22,8 @@ import java.io.PrintWriter;
                         + "with the engine attached); started by hand it only prints this help."},
         footer = {"", "`plan` needs nothing but Java. `secrets` calls the Pulumi CLI (`pulumi config set`): it needs "
                 + "`pulumi` on PATH (or --pulumi <path>) and the stack's Pulumi.<stack>.yaml."},
-        subcommands = {PlanCommand.class, SecretsCommand.class, StatusCommand.class, ImagesCommand.class})
+        subcommands = {PlanCommand.class, SecretsCommand.class, StatusCommand.class, ImagesCommand.class,
+                dev.kilonode.roll.RollCommand.class})
 public final class App implements Runnable {
 
     public static void main(String[] args) {

@@ -9,6 +9,7 @@ import java.util.Map;
 
 import static dev.kilonode.testing.Stacks.at;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Issue 13, findings 4-11: what a routine change to a running stack does, read from the resource inputs the engine
@@ -128,5 +129,30 @@ class Day2ChangesTest {
         // Same config, same checksum (deterministic).
         assertThat(Stacks.plan("dev").named("kubernetes:apps/v1:DaemonSet", "contrail-agent").inputs())
                 .isEqualTo(before.named("kubernetes:apps/v1:DaemonSet", "contrail-agent").inputs());
+    }
+
+    /** Finding 2: control-plane machines ignore what would stop or replace them, except the one being rolled. */
+    @Test
+    void controlPlaneMachinesIgnoreStopAndReplaceChangesUnlessRolled() {
+        Map<String, String> three = Stacks.config("scale");
+        three.put("kilonode:masterCount", "3");
+        Stacks.Plan plan = Stacks.plan("scale", three);
+        List<PlannedResource> machines = plan.ofType("aws:ec2/instance:Instance");
+        assertThat(machines).hasSize(4);
+        for (PlannedResource m : machines) {
+            assertThat(m.ignoreChanges()).as(m.name()).contains("ami", "instanceType", "keyName", "subnetId",
+                    "privateIp", "ephemeralBlockDevices", "userDataBase64");
+            assertThat(m.deleteBeforeReplace()).isTrue();
+            assertThat(m.options()).containsEntry("provider", "aws");
+        }
+        three.put("kilonode:rollMachines", "kilonode-master-1");
+        Stacks.Plan rolling = Stacks.plan("scale", three);
+        assertThat(rolling.named("aws:ec2/instance:Instance", "kilonode-master-1").ignoreChanges()).isEmpty();
+        assertThat(rolling.named("aws:ec2/instance:Instance", "kilonode-master-0").ignoreChanges()).contains("instanceType");
+        assertThat(rolling.named("aws:ec2/instance:Instance", "kilonode-master-2").ignoreChanges()).contains("instanceType");
+
+        three.put("kilonode:rollMachines", "kilonode-master-3");
+        assertThatThrownBy(() -> Stacks.spec("scale", three)).hasMessageContaining("kilonode:rollMachines")
+                .hasMessageContaining("kilonode-master-2");
     }
 }

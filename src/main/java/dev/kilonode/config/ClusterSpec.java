@@ -28,7 +28,16 @@ public record ClusterSpec(
         boolean production,
         Optional<LocalDate> expiresOn,
         ExpiryAction expiryAction,
-        PkiSpec pki) {
+        PkiSpec pki,
+        java.util.Set<String> rollMachines) {
+
+    /**
+     * Control-plane machines (e.g. {@code kilonode-master-0}) being replaced right now by {@code kilonode roll}: only
+     * these take changes that stop or replace a machine; every other one ignores them.
+     */
+    public ClusterSpec {
+        rollMachines = rollMachines == null ? java.util.Set.of() : java.util.Set.copyOf(rollMachines);
+    }
 
     public enum ExpiryAction { DESTROY, PARK }
 

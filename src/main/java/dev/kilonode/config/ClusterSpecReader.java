@@ -170,13 +170,15 @@ public final class ClusterSpecReader {
             }
         }
         crossChecks(podsPerWorker, groups, expiresOn);
+        Set<String> rollMachines = rollMachines(controllers, masters);
         checkKeys();
 
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems);
         }
         return new ClusterSpec(stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
-                List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki);
+                List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki,
+                rollMachines);
     }
 
     /**
@@ -231,6 +233,32 @@ public final class ClusterSpecReader {
         }
         this.kubernetesVersion = k8s;
         return new TungstenFabricSpec(row, registry, tag, jvm, repo, ref, ubuntu);
+    }
+
+    /** kilonode:rollMachines: comma-separated control-plane machine names, set by `kilonode roll` one step at a time. */
+    private Set<String> rollMachines(RoleSpec controllers, RoleSpec masters) {
+        String raw = string("rollMachines", "");
+        Set<String> known = new java.util.LinkedHashSet<>();
+        for (int i = 0; masters != null && i < masters.count(); i++) {
+            known.add("kilonode-master-" + i);
+        }
+        for (int i = 0; controllers != null && i < controllers.count(); i++) {
+            known.add("kilonode-tf-controller-" + i);
+        }
+        Set<String> out = new java.util.LinkedHashSet<>();
+        for (String name : raw.split(",")) {
+            String n = name.trim();
+            if (n.isEmpty()) {
+                continue;
+            }
+            if (!known.contains(n)) {
+                problem("rollMachines", raw, "empty, or control-plane machine names separated by commas: "
+                        + String.join(", ", known));
+                return Set.of();
+            }
+            out.add(n);
+        }
+        return out;
     }
 
     /**

@@ -56,11 +56,22 @@ public final class ControlPlaneMachine {
                 .protect(spec.production())
                 // A fixed private IP cannot be held by the old and the new instance at once.
                 .deleteBeforeReplace(true)
-                // A user-data change would stop and start the machine and wipe its instance store; control-plane
-                // changes roll out by replacing a machine (etcd comes back from the snapshot), see README.
-                .ignoreChanges(List.of("userDataBase64"))
+                // Changes that would stop/start the machine (wiping its instance store, where etcd lives) or replace
+                // it are ignored: with delete-before-replace on every master at once etcd would lose quorum. They
+                // roll out one machine at a time with `kilonode roll masters|controllers`, which names the machine
+                // in kilonode:rollMachines to lift this for it alone (see RollPlan, README).
+                .ignoreChanges(spec.rollMachines().contains(a.name()) ? List.of() : IGNORED_IN_PLACE)
                 .build());
     }
+
+    /**
+     * Inputs whose change stops or replaces a running aws:ec2/instance:Instance (pulumi-aws 6.x Instance docs:
+     * {@code instanceType} and {@code userData*} "Updates to this field will trigger a stop/start of the EC2
+     * instance"; {@code ami}, {@code keyName}, {@code subnetId}, {@code privateIp}, {@code ephemeralBlockDevices},
+     * {@code availabilityZone} force a new resource in the provider schema).
+     */
+    public static final List<String> IGNORED_IN_PLACE = List.of("ami", "instanceType", "keyName", "subnetId",
+            "privateIp", "ephemeralBlockDevices", "userDataBase64");
 
     /** m3: ephemeral0 -> /dev/sdb (xvdb), ephemeral1 -> /dev/sdc (xvdc); NVMe types attach theirs anyway. */
     static List<InstanceEphemeralBlockDeviceArgs> ephemeralDisks(int count) {

@@ -39,6 +39,7 @@ public final class PlanEngine {
         Map<String, String> ids = new ConcurrentHashMap<>();
         Map<String, String> parents = new ConcurrentHashMap<>();
         Map<String, Boolean> protect = new ConcurrentHashMap<>();
+        Map<String, RecordedOptions> resourceOptions = new ConcurrentHashMap<>();
         MockCloud cloud = new MockCloud(region);
         Mocks recording = new Mocks() {
             @Override
@@ -66,6 +67,7 @@ public final class PlanEngine {
             boolean inherited = parent.map(p -> protect.getOrDefault(key(p.pulumiResourceType(), p.pulumiResourceName()), false))
                     .orElse(false);
             protect.put(k, args.options().getProtect().orElse(inherited));
+            resourceOptions.put(k, RecordedOptions.of(args.options()));
             return Optional.empty();
         };
         TestOptions options = TestOptions.builder()
@@ -92,7 +94,8 @@ public final class PlanEngine {
             inputs.computeIfPresent(k, (key, in) -> maskSecrets(in, secretProbes.getOrDefault(key, Map.of())));
             String parent = r.pulumiResourceType().equals("pulumi:pulumi:Stack") ? null : parents.getOrDefault(k, root);
             resources.add(new PlannedResource(r.pulumiResourceType(), r.pulumiResourceName(), parent,
-                    inputs.getOrDefault(k, Map.of()), protect.getOrDefault(k, false), ids.get(k)));
+                    inputs.getOrDefault(k, Map.of()), protect.getOrDefault(k, false), ids.get(k),
+                    resourceOptions.containsKey(k) ? resourceOptions.get(k).resolve(parents, resourceOptions, k) : Map.of()));
         }
         resources.sort(Comparator.comparing(PlannedResource::type).thenComparing(PlannedResource::name));
         List<String> errors = new ArrayList<>(result.errors());
@@ -123,6 +126,83 @@ public final class PlanEngine {
             }
         }
         return probes;
+    }
+
+    /**
+     * The options a resource was registered with, as the SDK hands them to resource transformations. The provider
+     * is the explicit one, else the one a parent component passes down for the resource's package (what the SDK
+     * does when it registers the resource).
+     */
+    record RecordedOptions(Map<String, Object> own, String explicitProvider, Map<String, String> providersByPackage) {
+
+        static RecordedOptions of(com.pulumi.resources.ResourceOptions o) {
+            Map<String, Object> own = new java.util.TreeMap<>();
+            String provider = null;
+            Map<String, String> byPackage = new java.util.TreeMap<>();
+            if (o instanceof com.pulumi.resources.CustomResourceOptions c) {
+                if (c.getDeleteBeforeReplace()) {
+                    own.put("deleteBeforeReplace", true);
+                }
+                if (!c.getAdditionalSecretOutputs().isEmpty()) {
+                    own.put("additionalSecretOutputs", List.copyOf(c.getAdditionalSecretOutputs()));
+                }
+                provider = c.getProvider().map(Resource::pulumiResourceName).orElse(null);
+            }
+            if (o instanceof com.pulumi.resources.ComponentResourceOptions c) {
+                c.getProviders().forEach(p -> byPackage.put(p.pulumiResourceType().replace("pulumi:providers:", ""),
+                        p.pulumiResourceName()));
+                c.getProvider().ifPresent(p -> byPackage.put(p.pulumiResourceType().replace("pulumi:providers:", ""),
+                        p.pulumiResourceName()));
+            }
+            if (!o.getIgnoreChanges().isEmpty()) {
+                own.put("ignoreChanges", o.getIgnoreChanges().stream().sorted().toList());
+            }
+            if (!o.getReplaceOnChanges().isEmpty()) {
+                own.put("replaceOnChanges", o.getReplaceOnChanges().stream().sorted().toList());
+            }
+            o.getRetainOnDelete().filter(Boolean::booleanValue).ifPresent(v -> own.put("retainOnDelete", true));
+            List<Resource> deps = dependsOn(o);
+            if (!deps.isEmpty()) {
+                own.put("dependsOn", deps.stream().map(d -> d.pulumiResourceType() + "::" + d.pulumiResourceName())
+                        .sorted().toList());
+            }
+            return new RecordedOptions(own, provider, byPackage);
+        }
+
+        private static List<Resource> dependsOn(com.pulumi.resources.ResourceOptions o) {
+            try {
+                List<Resource> deps = com.pulumi.core.internal.Internal.of(o.getDependsOn()).getValueNullable()
+                        .get(10, java.util.concurrent.TimeUnit.SECONDS);
+                return deps == null ? List.of() : deps;
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot read dependsOn: " + e, e);
+            }
+        }
+
+        /** Own options plus the provider, resolved through the parents. */
+        Map<String, Object> resolve(Map<String, String> parents, Map<String, RecordedOptions> all, String key) {
+            Map<String, Object> out = new java.util.TreeMap<>(own);
+            String type = key.substring(0, key.indexOf("::"));
+            if (!type.startsWith("pulumi:") && !type.contains(":index:") && type.split(":").length == 3
+                    && !type.startsWith("kilonode:")) {
+                String pkg = type.substring(0, type.indexOf(':'));
+                String provider = explicitProvider;
+                String parentName = parents.get(key);
+                while (provider == null && parentName != null) {
+                    String pn = parentName;
+                    Map.Entry<String, RecordedOptions> parent = all.entrySet().stream()
+                            .filter(e -> e.getKey().endsWith("::" + pn) && e.getKey().startsWith("kilonode:"))
+                            .findFirst().orElse(null);
+                    if (parent == null) {
+                        break;
+                    }
+                    provider = parent.getValue().providersByPackage().get(pkg);
+                    parentName = parents.get(parent.getKey());
+                }
+                out.put("provider", provider == null ? "default_" + pkg : provider);
+            }
+            return out;
+        }
     }
 
     public static final String SECRET = "[secret]";

@@ -51,6 +51,7 @@ public final class PlanWriter {
             entry.put("id", r.id());
             entry.put("parent", r.parent());
             entry.put("protect", r.protect());
+            entry.put("options", new TreeMap<>(r.options()));
             entry.put("inputs", new TreeMap<>(r.inputs()));
             out.add(entry);
         }

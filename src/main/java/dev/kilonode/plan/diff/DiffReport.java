@@ -46,6 +46,7 @@ public final class DiffReport {
                 .append(d.afterDir()).append('\n');
         sb.append(String.format(Locale.ROOT, "resources: %d -> %d: %d added, %d removed, %d changed%n",
                 d.resourcesBefore(), d.resourcesAfter(), d.added().size(), d.removed().size(), d.changed().size()));
+        behaviourText(sb, d);
         for (PlanDiff.TypeCount t : d.countsByType()) {
             sb.append(String.format(Locale.ROOT, "  %-62s +%d -%d ~%d%n", t.type(), t.added(), t.removed(), t.changed()));
         }
@@ -86,6 +87,49 @@ public final class DiffReport {
             }
         }
         return sb.toString();
+    }
+
+    /** What `pulumi up` will do, the dangerous changes first (plan/change-behaviour.json). */
+    private static void behaviourText(StringBuilder sb, PlanDiff d) {
+        if (d.behaviour().isEmpty()) {
+            return;
+        }
+        sb.append("what `pulumi up` will do:\n");
+        for (ChangeBehaviour.Classified c : d.behaviour()) {
+            c.warning().ifPresent(w -> sb.append("  !! ").append(w).append('\n'));
+        }
+        for (ChangeBehaviour.Classified c : d.behaviour()) {
+            sb.append("  ").append(c.kind().label).append(": ").append(c.key()).append('\n');
+            for (ChangeBehaviour.Verdict v : c.verdicts()) {
+                sb.append("      ").append(v.path()).append(": ").append(verdict(v)).append('\n');
+            }
+        }
+    }
+
+    private static void behaviourMarkdown(StringBuilder sb, PlanDiff d) {
+        if (d.behaviour().isEmpty()) {
+            return;
+        }
+        sb.append("#### What `pulumi up` will do\n\n");
+        for (ChangeBehaviour.Classified c : d.behaviour()) {
+            c.warning().ifPresent(w -> sb.append("- :warning: **").append(w).append("**\n"));
+        }
+        sb.append("\n| change | resource | inputs |\n|---|---|---|\n");
+        for (ChangeBehaviour.Classified c : d.behaviour()) {
+            StringBuilder inputs = new StringBuilder();
+            for (ChangeBehaviour.Verdict v : c.verdicts()) {
+                inputs.append(inputs.isEmpty() ? "" : "<br>").append(code(v.path())).append(": ").append(verdict(v));
+            }
+            sb.append("| ").append(c.kind().label.replace("`", "")).append(" | `").append(c.key().type()).append("` **")
+                    .append(c.key().name()).append("** | ").append(inputs.isEmpty() ? "options only" : inputs).append(" |\n");
+        }
+        sb.append('\n');
+    }
+
+    private static String verdict(ChangeBehaviour.Verdict v) {
+        return v.kind() == ChangeBehaviour.Kind.IGNORED
+                ? "ignored (would " + v.wouldBe().label + ")"
+                : v.kind().label;
     }
 
     private static void costText(StringBuilder sb, CostDelta c) {
@@ -138,6 +182,7 @@ public final class DiffReport {
             sb.append(", estimated cost ").append(total.hourlyDelta().isPresent() ? "**" + delta(total) + "**" : "unknown");
         }
         sb.append(".\n\n");
+        behaviourMarkdown(sb, d);
 
         if (!d.countsByType().isEmpty()) {
             sb.append("| resource type | added | removed | changed |\n|---|---:|---:|---:|\n");

@@ -24,14 +24,16 @@ import java.util.TreeSet;
  */
 public record PlanDiff(String stack, String beforeDir, String afterDir, int resourcesBefore, int resourcesAfter,
                        List<ResourceKey> added, List<ResourceKey> removed, List<ResourceChange> changed,
-                       List<FileDiff> files, List<JsonChanges.Change> summaryChanges, CostDelta cost) {
+                       List<FileDiff> files, List<JsonChanges.Change> summaryChanges, CostDelta cost,
+                       List<ChangeBehaviour.Classified> behaviour) {
 
     /** Lines of context around each change in the unified diffs. */
     public static final int CONTEXT = 3;
 
     /**
      * A resource in both plans whose inputs or options differ. {@code inputs} paths are JSON pointers into the
-     * resource's inputs; {@code options} paths are {@code /parent} and {@code /protect}.
+     * resource's inputs; {@code options} paths are {@code /parent}, {@code /protect} and the resource options
+     * of resources.json ({@code /ignoreChanges}, {@code /deleteBeforeReplace}, {@code /provider}, ...).
      */
     public record ResourceChange(ResourceKey key, List<JsonChanges.Change> inputs, List<JsonChanges.Change> options,
                                  String role) {
@@ -80,15 +82,18 @@ public record PlanDiff(String stack, String beforeDir, String afterDir, int reso
         // Against the empty plan (a new stack) every setting is new; summary.json has them all.
         List<JsonChanges.Change> summaryChanges = before.isEmptyPlan() ? List.of() : JsonChanges.between(sa, sb);
         String beforeLabel = before.dir() + (before.isEmptyPlan() ? " (empty plan)" : "");
-        return new PlanDiff(after.stack(), beforeLabel, after.dir().toString(), before.resources().size(),
+        PlanDiff d = new PlanDiff(after.stack(), beforeLabel, after.dir().toString(), before.resources().size(),
                 after.resources().size(), List.copyOf(added), List.copyOf(removed), List.copyOf(changed),
-                files, summaryChanges, CostDelta.between(before.cost(), after.cost()));
+                files, summaryChanges, CostDelta.between(before.cost(), after.cost()), List.of());
+        return new PlanDiff(d.stack(), d.beforeDir(), d.afterDir(), d.resourcesBefore(), d.resourcesAfter(), d.added(),
+                d.removed(), d.changed(), d.files(), d.summaryChanges(), d.cost(), ChangeBehaviour.classifyAll(d, after));
     }
 
     private static JsonNode options(JsonNode resource) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.set("parent", resource.get("parent"));
         o.set("protect", resource.get("protect"));
+        resource.path("options").fields().forEachRemaining(e -> o.set(e.getKey(), e.getValue()));
         return o;
     }
 

@@ -1,0 +1,93 @@
+package dev.kilonode.roll;
+
+import dev.kilonode.KilonodeStack;
+import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.config.ClusterSpecReader;
+import dev.kilonode.config.ConfigSource;
+import dev.kilonode.config.ConfigValidationException;
+import dev.kilonode.plan.Placeholders;
+import dev.kilonode.plan.PlanEngine;
+import dev.kilonode.plan.StackFile;
+import dev.kilonode.plan.StackFileException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code kilonode roll masters|controllers --stack S}: prints the bash runbook that replaces the stack's control-plane
+ * machines one at a time (see {@link RollPlan}). Offline: it runs the program under the mock engine only to find the
+ * machines and their URNs. Exit codes as for {@code plan}: 2 for a missing or invalid stack file.
+ */
+@Command(name = "roll", mixinStandardHelpOptions = true,
+        description = "Print the one-at-a-time `pulumi up --replace` sequence, with health checks, for masters or TF controllers.")
+public final class RollCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "ROLE", description = "what to roll: ${COMPLETION-CANDIDATES}")
+    RollPlan.Role role;
+
+    @Option(names = "--stack", required = true, description = "stack name: reads Pulumi.<stack>.yaml")
+    String stack;
+
+    @Option(names = "--config", description = "read this stack file instead of Pulumi.<stack>.yaml")
+    Path configFile;
+
+    @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
+    Path projectDir;
+
+    /** The Pulumi project name (Pulumi.yaml {@code name}); part of every URN. */
+    static final String PROJECT = "kilonode";
+
+    PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
+
+    public RollCommand output(PrintStream out, PrintStream err) {
+        this.stdout = out;
+        this.stderr = err;
+        return this;
+    }
+
+    @Override
+    public Integer call() {
+        Path file = configFile != null ? configFile : projectDir.resolve("Pulumi." + stack + ".yaml");
+        if (!Files.isRegularFile(file)) {
+            stderr.println("kilonode roll: no stack file " + file + " (create it with `pulumi stack init " + stack + "`)");
+            return 2;
+        }
+        try {
+            StackFile stackFile = StackFile.read(file);
+            Map<String, String> config = new TreeMap<>(stackFile.config());
+            Set<String> secretKeys = new LinkedHashSet<>(stackFile.secretKeys());
+            Placeholders.fill(config, secretKeys);
+            ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
+            PlanEngine.Result result = PlanEngine.run(stack, spec.region(), config, secretKeys, KilonodeStack::define);
+            if (result.exitCode() != 0 || !result.errors().isEmpty()) {
+                stderr.println("kilonode roll: the program failed: " + String.join("; ", result.errors()));
+                return 1;
+            }
+            List<RollPlan.Machine> machines = RollPlan.machines(PROJECT, stack, role, spec, result.resources());
+            stdout.print(RollPlan.render(stack, role, machines));
+            stdout.flush();
+            return 0;
+        } catch (ConfigValidationException e) {
+            stderr.println("kilonode roll: " + file + ": " + e.getMessage());
+            return 2;
+        } catch (StackFileException e) {
+            stderr.println(e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            stderr.println("kilonode roll: " + e.getMessage());
+            return 1;
+        }
+    }
+}

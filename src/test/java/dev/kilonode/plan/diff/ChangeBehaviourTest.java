@@ -1,0 +1,112 @@
+package dev.kilonode.plan.diff;
+
+import dev.kilonode.plan.PlanCommand;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Finding 12: `plan --diff` says what `pulumi up` will do with each change (from plan/change-behaviour.json and the
+ * resource options in resources.json), dangerous ones first.
+ */
+class ChangeBehaviourTest {
+
+    @TempDir
+    static Path tmp;
+    static Path devPlan;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run plan(String... args) {
+        PlanCommand cmd = new PlanCommand();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        cmd.output(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code = new CommandLine(cmd).execute(args);
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    static void planDev() {
+        devPlan = tmp.resolve("before");
+        Run r = plan("--stack", "dev", "--out", devPlan.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+    }
+
+    static Run diffWith(String from, String to, String format) throws Exception {
+        String yaml = Files.readString(Path.of("Pulumi.dev.yaml"));
+        assertThat(yaml).contains(from);
+        Path file = Files.createTempDirectory(tmp, "stack").resolve("Pulumi.dev.yaml");
+        Files.writeString(file, yaml.replace(from, to));
+        Path out = Files.createTempDirectory(tmp, "after");
+        return plan("--stack", "dev", "--config", file.toString(), "--out", out.toString(), "--diff", devPlan.toString(),
+                "--format", format);
+    }
+
+    /** The done-when: a master instance type change is ignored by up, and the plan says so and why. */
+    @Test
+    void masterInstanceTypeChangeIsReportedAsIgnoredWithWhatItWouldDo() throws Exception {
+        Run md = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "markdown");
+        assertThat(md.code()).as(md.err()).isZero();
+        String out = md.out();
+        int section = out.indexOf("#### What `pulumi up` will do");
+        assertThat(section).isPositive();
+        // The warning leads: before the per-type table and the changed inputs.
+        int warning = out.indexOf(":warning: **ignored by `pulumi up`: master 0 keeps its old instanceType");
+        assertThat(warning).isGreaterThan(section).isLessThan(out.indexOf("| resource type |"));
+        assertThat(out.substring(warning)).contains("(applying it would stop and start it and wipe etcd's disk); "
+                + "roll it with `kilonode roll masters --stack dev`**");
+        assertThat(out).contains("| ignored by pulumi up | `aws:ec2/instance:Instance` **kilonode-master-0** | "
+                + "`/instanceType`: ignored (would stop/start)");
+
+        Run text = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "text");
+        assertThat(text.out()).contains("  !! ignored by `pulumi up`: master 0 keeps its old instanceType")
+                .contains("      /instanceType: ignored (would stop/start)");
+    }
+
+    @Test
+    void aWorkerTypeChangeRollsTheWorkersAndSaysHowMany() throws Exception {
+        Run r = diffWith("kilonode:workerInstanceType: m3.medium", "kilonode:workerInstanceType: m3.large", "text");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("  !! rolls 3 workers of kilonode-dev-worker (new launch-template version: instance refresh)")
+                .contains("      /instanceType: update that rolls instances/pods");
+    }
+
+    @Test
+    void aRolledMasterIsReplacedDeleteFirstAndSaysItWipesEtcd() throws Exception {
+        String yaml = "kilonode:masterInstanceType: m3.2xlarge\n  kilonode:rollMachines: kilonode-master-0";
+        Run r = diffWith("kilonode:masterInstanceType: m3.xlarge", yaml, "text");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("  !! stops and starts master 0 (wipes etcd's disk: the instance store)")
+                .contains("(option) ignoreChanges");
+    }
+
+    @Test
+    void everyRuleCitesASourceAndTheStacksInstanceInputsAreCovered() {
+        Set<String> seen = new HashSet<>();
+        for (ChangeBehaviour.Rule r : ChangeBehaviour.rules()) {
+            assertThat(seen.add(r.type() + " " + r.path())).as("duplicate row " + r).isTrue();
+            assertThat(ChangeBehaviour.sources()).containsKey(r.source());
+        }
+        assertThat(ChangeBehaviour.rule("aws:ec2/instance:Instance", "/rootBlockDevice/encrypted").orElseThrow().kind())
+                .isEqualTo(ChangeBehaviour.Kind.REPLACE);
+        assertThat(ChangeBehaviour.rule("aws:ec2/instance:Instance", "/rootBlockDevice/volumeSize").orElseThrow().kind())
+                .isEqualTo(ChangeBehaviour.Kind.UPDATE);
+        assertThat(ChangeBehaviour.rule("aws:ec2/instance:Instance", "/instanceType").orElseThrow().kind())
+                .isEqualTo(ChangeBehaviour.Kind.STOP_START);
+        assertThat(ChangeBehaviour.rule("aws:ec2/instance:Instance", "/ami").orElseThrow().kind())
+                .isEqualTo(ChangeBehaviour.Kind.REPLACE);
+    }
+}
