@@ -21,6 +21,8 @@ import dev.kilonode.nodegroup.NodeGroup;
 import dev.kilonode.images.ImageCatalog;
 import dev.kilonode.images.ImageSupply;
 import dev.kilonode.pki.ClusterSecrets;
+import dev.kilonode.kubernetes.ControlPlaneChange;
+import dev.kilonode.kubernetes.ReadinessGate;
 import dev.kilonode.scaleout.JoinPacing;
 import dev.kilonode.scaleout.ScaleOutRamp;
 import dev.kilonode.secrets.CaCertHash;
@@ -120,8 +122,12 @@ public final class KilonodeStack {
                 .applyValue(h -> "https://" + h + ":6443");
         // Pods on the nodes (kube-manager) use the internal load balancer: the public one admits admin networks only.
         Output<String> inClusterApiUrl = api.internalDnsName().applyValue(h -> "https://" + h + ":6443");
+        // The provider waits for /readyz only when the masters are new or replaced (and never in a preview).
+        ReadinessGate gate = ControlPlaneChange.gate(ctx, masters.instanceIds(),
+                java.time.Duration.ofMinutes(spec.apiReadyTimeoutMinutes()));
         ClusterAddons.deploy(spec, tuning, apiServerUrl, inClusterApiUrl, kilonode.requireSecret(key(SecretKeys.ADMIN_CLIENT_KEY)),
-                List.of(masters, api), ComponentResourceOptions.Empty);
+                List.of(masters, api), ComponentResourceOptions.Empty, gate);
+        ctx.export(ControlPlaneChange.OUTPUT, masters.instanceIds().applyValue(ControlPlaneChange::key));
 
         ctx.export("vpcId", network.vpcId());
         ctx.export("publicSubnetIds", Output.all(network.publicSubnetIds()));

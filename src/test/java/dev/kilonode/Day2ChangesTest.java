@@ -155,4 +155,30 @@ class Day2ChangesTest {
         assertThatThrownBy(() -> Stacks.spec("scale", three)).hasMessageContaining("kilonode:rollMachines")
                 .hasMessageContaining("kilonode-master-2");
     }
+
+    /** Finding 5: the readiness gate waits only for a new or replaced control plane, as long as configured. */
+    @Test
+    void readinessGateWaitsOnlyWhenTheMastersChanged() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger waits = new java.util.concurrent.atomic.AtomicInteger();
+        dev.kilonode.kubernetes.ReadinessGate counting = (url, ca) -> {
+            waits.incrementAndGet();
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        };
+        String ids = dev.kilonode.kubernetes.ControlPlaneChange.key(List.of("i-0b", "i-0a"));
+        assertThat(ids).isEqualTo("i-0a,i-0b");
+        for (String previous : java.util.Arrays.asList(null, "", "i-0a", "i-0a,i-0c", "i-0a,i-0b")) {
+            boolean changed = dev.kilonode.kubernetes.ControlPlaneChange.changed(previous, ids);
+            dev.kilonode.kubernetes.ControlPlaneChange.onlyIf(java.util.concurrent.CompletableFuture.completedFuture(changed),
+                    counting).await("https://api:6443", "ca").get(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        // first up, first up since the output exists, a master added, a master replaced: wait; unchanged: no wait
+        assertThat(waits.get()).isEqualTo(4);
+
+        Map<String, String> config = Stacks.config("dev");
+        assertThat(Stacks.spec("dev", config).apiReadyTimeoutMinutes()).isEqualTo(20);
+        config.put("kilonode:apiReadyTimeoutMinutes", "45");
+        assertThat(Stacks.spec("dev", config).apiReadyTimeoutMinutes()).isEqualTo(45);
+        config.put("kilonode:apiReadyTimeoutMinutes", "0");
+        assertThatThrownBy(() -> Stacks.spec("dev", config)).hasMessageContaining("kilonode:apiReadyTimeoutMinutes");
+    }
 }

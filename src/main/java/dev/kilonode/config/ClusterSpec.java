@@ -29,7 +29,8 @@ public record ClusterSpec(
         Optional<LocalDate> expiresOn,
         ExpiryAction expiryAction,
         PkiSpec pki,
-        java.util.Set<String> rollMachines) {
+        java.util.Set<String> rollMachines,
+        int apiReadyTimeoutMinutes) {
 
     /**
      * Control-plane machines (e.g. {@code kilonode-master-0}) being replaced right now by {@code kilonode roll}: only

@@ -171,6 +171,7 @@ public final class ClusterSpecReader {
         }
         crossChecks(podsPerWorker, groups, expiresOn);
         Set<String> rollMachines = rollMachines(controllers, masters);
+        int apiReadyTimeoutMinutes = integer("apiReadyTimeoutMinutes", 20, 1, 120);
         checkKeys();
 
         if (!problems.isEmpty()) {
@@ -178,7 +179,7 @@ public final class ClusterSpecReader {
         }
         return new ClusterSpec(stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
                 List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki,
-                rollMachines);
+                rollMachines, apiReadyTimeoutMinutes);
     }
 
     /**

@@ -124,6 +124,11 @@ public class KubernetesMaster extends ComponentResource {
         return roleArn;
     }
 
+    /** The master instance ids: what tells a new or replaced control plane from an unchanged one. */
+    public Output<List<String>> instanceIds() {
+        return Output.all(instances.stream().map(Instance::id).toList());
+    }
+
     public Output<List<String>> privateIps() {
         return Output.all(instances.stream().map(Instance::privateIp).toList());
     }
