@@ -69,3 +69,20 @@ render_token() {
   chmod 0600 "$2"
 }
 valid_token() { [[ $1 =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]]; }
+
+# etcd_tool "DIR..." CMD ARGS...: run etcdctl/etcdutl from etcd's own release image ($ETCD_TOOLS_IMAGE,
+# gcr.io/etcd-development/etcd, built from etcd's Dockerfile-release which ships etcd, etcdctl and etcdutl).
+# kubeadm's registry.k8s.io/etcd image has no etcdutl (kubernetes cluster/images/etcd/Makefile, amd64: only
+# etcd and etcdctl are installed). Host network; each DIR is bind-mounted at the same path, so paths in
+# ARGS mean the same inside and outside.
+etcd_tool() {
+  local dirs=$1 cmd=$2 d mounts=()
+  shift 2
+  : "${ETCD_TOOLS_IMAGE:?}"
+  for d in $dirs; do mounts+=(--mount "type=bind,src=$d,dst=$d,options=rbind:rw"); done
+  if ! ctr -n k8s.io images ls -q | grep -qxF "$ETCD_TOOLS_IMAGE"; then
+    retry_with_backoff 5 30 ctr -n k8s.io images pull "$ETCD_TOOLS_IMAGE" >/dev/null || return 1
+  fi
+  ctr -n k8s.io run --rm --net-host "${mounts[@]}" "$ETCD_TOOLS_IMAGE" "kilonode-$cmd-$$-$RANDOM" \
+    "/usr/local/bin/$cmd" "$@"
+}

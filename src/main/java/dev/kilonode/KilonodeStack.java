@@ -83,7 +83,8 @@ public final class KilonodeStack {
                 spec.tagsFor(null), spec.production()), inAws);
 
         EtcdBackupBucket backups = new EtcdBackupBucket("kilonode-etcd-backups", new EtcdBackupBucket.Args(spec.stack(),
-                spec.etcd().backupRetentionDays(), spec.tagsFor("master"), spec.production()), inAws);
+                spec.etcd().backupRetentionDays(), spec.etcd().backupIntervalMinutes(), spec.tagsFor("master"),
+                spec.production()), inAws);
 
         ApiLoadBalancer api = new ApiLoadBalancer("kilonode-api", new ApiLoadBalancer.Args(network.vpcId(),
                 network.privateSubnetIds(), network.publicSubnetIds(), network.securityGroupId(Role.API_LB),
@@ -152,6 +153,7 @@ public final class KilonodeStack {
         ctx.export("tfControllerIps", controllers.privateIps());
         ctx.export("masterIps", masters.privateIps());
         ctx.export("etcdBackupBucket", backups.bucketName());
+        ctx.export("etcdSnapshotAlarm", backups.snapshotAlarmName());
         ctx.export("caCertHash", Output.of(caCertHash));
         ctx.export("workerGroups", Output.all(groupNames.values()));
         ctx.export("workerCount", Output.of(spec.workerCount()));

@@ -1,5 +1,7 @@
 package dev.kilonode.backup;
 
+import com.pulumi.aws.cloudwatch.MetricAlarm;
+import com.pulumi.aws.cloudwatch.MetricAlarmArgs;
 import com.pulumi.aws.s3.BucketLifecycleConfigurationV2;
 import com.pulumi.aws.s3.BucketLifecycleConfigurationV2Args;
 import com.pulumi.aws.s3.BucketPublicAccessBlock;
@@ -30,17 +32,31 @@ import java.util.Map;
  * application-level backups to run etcd on local SSD without barriers). Encrypted, versioned, private, and a
  * lifecycle rule that keeps {@code retentionDays} of snapshots. Masters write {@code <stack>/etcd/<timestamp>.db}
  * and {@code <stack>/etcd/latest.db}.
+ *
+ * <p>The leader's backup counts each upload in CloudWatch ({@value #METRIC_NAMESPACE}/{@value #METRIC_NAME}, dimension
+ * {@code Stack}); an alarm fires when a window of one backup interval plus slack passes without one. Missing data
+ * is breaching: a backup that silently stopped (expired client certificate, hung etcd, lost role) sends nothing.
  */
 public class EtcdBackupBucket extends ComponentResource {
 
     public static final String TYPE = "kilonode:backup:EtcdBackupBucket";
 
-    public record Args(String stack, int retentionDays, Map<String, String> tags, boolean protect) {
+    public static final String METRIC_NAMESPACE = "Kilonode/Etcd";
+    public static final String METRIC_NAME = "SnapshotUploaded";
+    /** Timer jitter (RandomizedDelaySec=30s) plus snapshot and upload time: a window this much longer than the
+     *  interval always holds one upload while backups work. */
+    static final int ALARM_SLACK_SECONDS = 300;
+    /** CloudWatch alarms evaluate at most one day (period x evaluation periods). */
+    static final int MAX_ALARM_PERIOD_SECONDS = 86_400;
+
+    public record Args(String stack, int retentionDays, int backupIntervalMinutes, Map<String, String> tags,
+                       boolean protect) {
     }
 
     private final Output<String> bucketName;
     private final Output<String> bucketArn;
     private final String prefix;
+    private final Output<String> alarmName;
 
     public EtcdBackupBucket(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
@@ -82,9 +98,34 @@ public class EtcdBackupBucket extends ComponentResource {
                                 .daysAfterInitiation(1).build())
                         .build())
                 .build(), opts);
+        MetricAlarm stale = new MetricAlarm(name + "-snapshot-stale", MetricAlarmArgs.builder()
+                .name("kilonode-" + args.stack() + "-etcd-snapshot-stale")
+                .alarmDescription("kilonode " + args.stack() + ": no etcd snapshot uploaded to S3 within one backup interval ("
+                        + args.backupIntervalMinutes() + " min) plus slack; see README, etcd section")
+                .namespace(METRIC_NAMESPACE)
+                .metricName(METRIC_NAME)
+                .dimensions(Map.of("Stack", args.stack()))
+                .statistic("Sum")
+                .period(alarmPeriodSeconds(args.backupIntervalMinutes()))
+                .evaluationPeriods(1)
+                .comparisonOperator("LessThanThreshold")
+                .threshold(1.0)
+                .treatMissingData("breaching")
+                .tags(args.tags())
+                .build(), CustomResourceOptions.builder().parent(this).build());
+        this.alarmName = stale.name();
         this.bucketName = bucket.bucket();
         this.bucketArn = bucket.arn();
-        registerOutputs(Map.of("bucketName", bucketName, "bucketArn", bucketArn));
+        registerOutputs(Map.of("bucketName", bucketName, "bucketArn", bucketArn, "snapshotAlarmName", alarmName));
+    }
+
+    /** One backup interval plus slack, whole minutes (CloudWatch periods of a minute or more are multiples of 60). */
+    static int alarmPeriodSeconds(int backupIntervalMinutes) {
+        return Math.min(backupIntervalMinutes * 60 + ALARM_SLACK_SECONDS, MAX_ALARM_PERIOD_SECONDS);
+    }
+
+    public Output<String> snapshotAlarmName() {
+        return alarmName;
     }
 
     public Output<String> bucketName() {

@@ -28,12 +28,26 @@ import java.util.Map;
  */
 public final class NodeIdentity {
 
-    /** One IAM statement: Allow or Deny of actions on resources (resources may be computed ARNs). */
-    public record Statement(String sid, String effect, List<String> actions, List<Output<String>> resources) {
+    /**
+     * One IAM statement: Allow or Deny of actions on resources (resources may be computed ARNs), optionally with a
+     * condition ({@code {"StringEquals": {"cloudwatch:namespace": "..."}}}).
+     */
+    public record Statement(String sid, String effect, List<String> actions, List<Output<String>> resources,
+                            Map<String, Map<String, String>> condition) {
+
+        public Statement(String sid, String effect, List<String> actions, List<Output<String>> resources) {
+            this(sid, effect, actions, resources, Map.of());
+        }
 
         /** An Allow statement. */
         public Statement(String sid, List<String> actions, List<Output<String>> resources) {
-            this(sid, "Allow", actions, resources);
+            this(sid, "Allow", actions, resources, Map.of());
+        }
+
+        /** An Allow statement with a condition. */
+        public Statement(String sid, List<String> actions, List<Output<String>> resources,
+                         Map<String, Map<String, String>> condition) {
+            this(sid, "Allow", actions, resources, condition);
         }
 
         public static Statement deny(String sid, List<String> actions, List<Output<String>> resources) {
@@ -115,6 +129,9 @@ public final class NodeIdentity {
                 st.put("Effect", statements.get(i).effect());
                 st.put("Action", statements.get(i).actions());
                 st.put("Resource", resolved.get(i));
+                if (!statements.get(i).condition().isEmpty()) {
+                    st.put("Condition", statements.get(i).condition());
+                }
                 out.add(st);
             }
             try {

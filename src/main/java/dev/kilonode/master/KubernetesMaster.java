@@ -10,6 +10,7 @@ import com.pulumi.resources.ComponentResource;
 import com.pulumi.resources.ComponentResourceOptions;
 import com.pulumi.resources.CustomResourceOptions;
 import dev.kilonode.cloudinit.UserData;
+import dev.kilonode.backup.EtcdBackupBucket;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.iam.NodeIdentity;
 import dev.kilonode.master.kubeadm.KubeadmConfig;
@@ -107,6 +108,10 @@ public class KubernetesMaster extends ComponentResource {
                 new NodeIdentity.Statement("WriteEtcdSnapshots", List.of("s3:PutObject", "s3:GetObject"),
                         List.of(args.backupBucketArn().applyValue(arn -> arn + "/" + args.backupPrefix() + "/*"))),
                 new NodeIdentity.Statement("ListEtcdSnapshots", List.of("s3:ListBucket"), List.of(args.backupBucketArn())),
+                // PutMetricData has no resource-level permissions; the namespace condition key scopes it
+                // (AWS service authorization reference, Amazon CloudWatch: cloudwatch:namespace).
+                new NodeIdentity.Statement("CountEtcdSnapshots", List.of("cloudwatch:PutMetricData"), List.of(Output.of("*")),
+                        Map.of("StringEquals", Map.of("cloudwatch:namespace", EtcdBackupBucket.METRIC_NAMESPACE))),
                 // Describe calls take no resource-level permissions (AWS service authorization reference).
                 new NodeIdentity.Statement("SeeWorkerGroups", List.of("autoscaling:DescribeAutoScalingInstances",
                         "autoscaling:DescribeAutoScalingGroups"), List.of(Output.of("*"))),

@@ -12,8 +12,8 @@ import dev.kilonode.tuning.TuningProfile;
 import java.util.Map;
 
 /**
- * A master's cloud-config: etcd disks, PKI from SSM, restore from the snapshot bucket, kubeadm init (master 0) or
- * control-plane join (masters 1..2), then the backup, token-sync, node-drainer and scale-out ramp timers
+ * A master's cloud-config: PKI from SSM, the every-boot etcd unit (disks, then restore / re-join / new), kubeadm
+ * init or control-plane join as that unit decided, then the backup, token-sync, node-drainer and scale-out ramp timers
  * ({@code components/KubernetesMaster/}). Pure function of its inputs, so previews are stable.
  */
 public final class MasterUserData {
@@ -83,6 +83,7 @@ public final class MasterUserData {
         env.put("NODE_IP", spec.masterIp(in.index()));
         env.put("ETCD_WRITE_BARRIER", spec.etcd().writeBarrier() ? "1" : "0");
         env.put("EVENTS_ETCD", spec.eventsEtcdEnabled() ? "1" : "0");
+        env.put("ETCD_TOOLS_IMAGE", EventsEtcdManifest.etcdToolsImage(spec.kubernetesMinorNumber()));
         env.put("BACKUP_BUCKET", in.backupBucket());
         env.put("BACKUP_PREFIX", in.backupPrefix());
         env.put("BACKUP_SSE", "aws:kms");
@@ -93,12 +94,13 @@ public final class MasterUserData {
         CloudConfig cc = NodeBootstrap.start(env, true)
                 // The etcd SSDs are kilonode's, not cloud-init's default /mnt.
                 .unmount("ephemeral0").unmount("ephemeral1");
-        for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-restore.sh",
+        for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-prepare.sh", "etcd-restore.sh",
                 "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh",
                 "reconcile-control-plane.sh", "scale-out-ramp.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }
-        for (String unit : new String[]{"kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
+        for (String unit : new String[]{"kilonode-etcd-prepare.service",
+                "kilonode-etcd-backup.service", "kilonode-etcd-backup.timer",
                 "kilonode-token-sync.service", "kilonode-token-sync.timer",
                 "kilonode-node-drainer.service", "kilonode-node-drainer.timer",
                 "kilonode-reconcile-control-plane.service", "kilonode-reconcile-control-plane.timer",
@@ -112,19 +114,21 @@ public final class MasterUserData {
         if (in.index() == 0) {
             // The desired configuration without the events override: kubeadm init must not wait on the events etcd.
             cc.file(KubeadmConfig.DIR + "/init.yaml", "0600", KubeadmConfig.init(spec, in.tuning(), in.endpoints()));
-        } else {
-            cc.file(KubeadmConfig.DIR + "/join-control-plane.yaml", "0600",
-                    KubeadmConfig.joinControlPlane(spec, in.endpoints(), in.caCertHash(), in.index()));
         }
+        // Every master, master 0 too: a replacement joins the live cluster when one answers (etcd-prepare.sh).
+        cc.file(KubeadmConfig.DIR + "/join-control-plane.yaml", "0600",
+                KubeadmConfig.joinControlPlane(spec, in.endpoints(), in.caCertHash(), in.index()));
         controlPlaneFiles(in).forEach((path, body) -> cc.file(path, "0644", body));
         if (spec.eventsEtcdEnabled()) {
             // A template, not a manifest: the kubelet must not start an events member before kubeadm is done.
             cc.file(EventsEtcdManifest.TEMPLATE, "0600", desiredEventsEtcd(in));
         }
         cc.run("/opt/kilonode/install-kubernetes.sh")
-                .run("/opt/kilonode/prepare-etcd-disks.sh")
                 .run("/opt/kilonode/fetch-pki.sh")
-                .run("/opt/kilonode/etcd-restore.sh")
+                // Disks, then restore / join / new, now and on every later boot before the kubelet (stop/start
+                // wipes the instance store). kubeadm-bootstrap.sh runs nothing unless this unit decided.
+                .run("systemctl", "daemon-reload")
+                .run("systemctl", "enable", "--now", "kilonode-etcd-prepare.service")
                 .run("/opt/kilonode/kubeadm-bootstrap.sh");
         // Applies SSM's desired state, after the API server is up: starts or joins this master's events etcd member
         // (events-etcd.sh, from SSM) and, once it is healthy, points the API server at it.

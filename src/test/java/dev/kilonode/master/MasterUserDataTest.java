@@ -43,15 +43,41 @@ class MasterUserDataTest {
     }
 
     @Test
-    void restoresBeforeKubeadmAndStartsTheTimersAfter() throws Exception {
+    void etcdUnitDecidesBeforeKubeadmAndStartsTheTimersAfter() throws Exception {
         JsonNode doc = render("scale", Map.of(), 0);
-        assertThat(commands(doc)).containsExactly("/opt/kilonode/install-kubernetes.sh",
-                "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/fetch-pki.sh", "/opt/kilonode/etcd-restore.sh",
-                "/opt/kilonode/kubeadm-bootstrap.sh", "/opt/kilonode/reconcile-control-plane.sh",
-                "systemctl daemon-reload", "systemctl enable");
+        assertThat(commands(doc)).containsExactly("/opt/kilonode/install-kubernetes.sh", "/opt/kilonode/fetch-pki.sh",
+                "systemctl daemon-reload", "systemctl enable", "/opt/kilonode/kubeadm-bootstrap.sh",
+                "/opt/kilonode/reconcile-control-plane.sh", "systemctl daemon-reload", "systemctl enable");
+        assertThat(doc.get("runcmd").get(3).toString()).isEqualTo("[\"systemctl\",\"enable\",\"--now\",\"kilonode-etcd-prepare.service\"]");
         assertThat(doc.get("runcmd").get(7).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
                 "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
         assertThat(doc.get("mounts").toString()).isEqualTo("[[\"ephemeral0\"],[\"ephemeral1\"]]");
+        // The unit and every script it calls are on the machine.
+        for (String f : List.of("/etc/systemd/system/kilonode-etcd-prepare.service", "/opt/kilonode/etcd-prepare.sh",
+                "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/etcd-restore.sh", "/opt/kilonode/fetch-pki.sh")) {
+            assertThat(file(doc, f)).as(f).isNotNull();
+        }
+    }
+
+    /**
+     * The unit runs on every boot (no first-boot condition; enabled with RequiredBy=kubelet.service) and is ordered
+     * before the kubelet, so a stop/start's blank SSD is prepared and filled before etcd's static pod can start.
+     */
+    @Test
+    void etcdUnitRunsEveryBootBeforeTheKubeletWhichRequiresIt() throws Exception {
+        String unit = file(render("dev", Map.of(), 0), "/etc/systemd/system/kilonode-etcd-prepare.service");
+        List<String> lines = unit.lines().map(String::strip).toList();
+        assertThat(lines).contains("Before=kubelet.service", "RequiredBy=kubelet.service", "Type=oneshot",
+                "RemainAfterExit=yes", "ExecStart=/opt/kilonode/etcd-prepare.sh");
+        assertThat(lines).noneMatch(l -> l.startsWith("ConditionFirstBoot") || l.startsWith("ConditionPathExists"));
+        assertThat(lines.stream().filter(l -> l.startsWith("After=")).findFirst().orElseThrow())
+                .contains("network-online.target").contains("containerd.service").doesNotContain("kubelet");
+    }
+
+    @Test
+    void etcdToolsComeFromEtcdsReleaseImageAtKubeadmsEtcdVersion() throws Exception {
+        String env = file(render("dev", Map.of(), 0), "/etc/kilonode/kilonode.env");
+        assertThat(env).contains("ETCD_TOOLS_IMAGE=gcr.io/etcd-development/etcd:v3.5.16\n");
     }
 
     @Test
@@ -95,7 +121,10 @@ class MasterUserDataTest {
         JsonNode first = render("scale", three, 0);
         JsonNode second = render("scale", three, 1);
         assertThat(file(first, "/etc/kilonode/kubeadm/init.yaml")).contains("kind: InitConfiguration");
-        assertThat(file(first, "/etc/kilonode/kubeadm/join-control-plane.yaml")).isNull();
+        // Master 0 has both: its replacement joins the live cluster when one answers.
+        assertThat(file(first, "/etc/kilonode/kubeadm/join-control-plane.yaml")).contains("kind: JoinConfiguration")
+                .contains("advertiseAddress: 10.0.0.20");
+        assertThat(file(second, "/etc/kilonode/kubeadm/init.yaml")).isNull();
         assertThat(file(second, "/etc/kilonode/kubeadm/join-control-plane.yaml")).contains("kind: JoinConfiguration");
         // The events etcd is a template until events-etcd.sh runs after kubeadm: no member starts before the join.
         assertThat(file(second, "/etc/kubernetes/manifests/etcd-events.yaml")).isNull();

@@ -21,7 +21,7 @@ class EtcdBackupScriptTest {
     ScriptHarness.requireTool("jq");
     h = new ScriptHarness(tmp);
     Files.createDirectories(tmp.resolve("etcd"));
-    h.env("KILONODE_ROLE", "master").env("MASTER_INDEX", "1").env("KILONODE_REGION", "eu-west-1")
+    h.env("KILONODE_ROLE", "master").env("MASTER_INDEX", "1").env("KILONODE_REGION", "eu-west-1").env("KILONODE_STACK", "dev")
         .env("BACKUP_BUCKET", "kilonode-backups").env("BACKUP_PREFIX", "dev/etcd");
     h.processEnv("KILONODE_ETCD_DIR", tmp.resolve("etcd").toString())
         // Two IDs that are equal as IEEE doubles: only an exact comparison tells them apart.
@@ -60,7 +60,10 @@ class EtcdBackupScriptTest {
     assertThat(exec).anyMatch(c -> c.contains("snapshot save " + tmp.resolve("etcd/kilonode-snapshot.db")));
 
     List<String> s3 = h.calls("aws s3 cp");
-    assertThat(s3).hasSize(2);
+    assertThat(s3).hasSize(3);
+    assertThat(s3.get(2)).endsWith(" s3://kilonode-backups/dev/etcd/cluster-created");
+    assertThat(h.calls("aws cloudwatch")).containsExactly("aws cloudwatch put-metric-data --namespace Kilonode/Etcd"
+        + " --metric-name SnapshotUploaded --dimensions Stack=dev --value 1 --unit Count");
     assertThat(s3.get(0)).matches("aws s3 cp --only-show-errors --sse AES256 " + tmp.resolve("etcd/kilonode-snapshot.db")
         + " s3://kilonode-backups/dev/etcd/\\d{8}T\\d{6}Z\\.db");
     String stamped = s3.get(0).substring(s3.get(0).lastIndexOf(' ') + 1);

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** token-sync, node-drainer, kubeadm-bootstrap and fetch-pki against stubs. */
+/** token-sync, node-drainer, kubeadm-bootstrap and fetch-pki against stubs (kubeadm, aws, curl: not installable here). */
 class MasterScriptsTest {
   static final String TOKEN = "n3wt0k.n3wt0k3ns3cr3t00";
   static final String SECRET = "n3wt0k3ns3cr3t00";
@@ -28,7 +28,82 @@ class MasterScriptsTest {
         .env("API_ENDPOINT", "api.example:6443").env("LIFECYCLE_HOOK_NAME", "kilonode-dev-worker-drain")
         .env("KILONODE_STACK", "dev")
         .env("JOIN_MAX_ATTEMPTS", "3");
-    h.processEnv("KUBECONFIG", kubeconfig.toString()).processEnv("TOKEN_VALUE", TOKEN);
+    h.processEnv("KUBECONFIG", kubeconfig.toString()).processEnv("TOKEN_VALUE", TOKEN)
+        .processEnv("KILONODE_RUN_DIR", tmp.resolve("run").toString());
+  }
+
+  /** What kilonode-etcd-prepare.service leaves for kubeadm-bootstrap.sh this boot. */
+  void decide(String decision) throws Exception {
+    Files.createDirectories(tmp.resolve("run"));
+    Files.writeString(tmp.resolve("run/etcd-decision"), decision + "\n");
+  }
+
+  @Test
+  void bootstrapRunsNoKubeadmWithoutAnEtcdDecision() throws Exception {
+    Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
+    Files.writeString(conf.resolve("init.yaml"), "kind: InitConfiguration\n");
+    h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", tmp.resolve("k8s").toString());
+    h.stub("kubeadm", "exit 0");
+    ScriptHarness.Result r = h.run("KubernetesMaster/kubeadm-bootstrap.sh");
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.stderr()).contains("made no decision").contains("not running kubeadm");
+    assertThat(h.calls("kubeadm")).isEmpty();
+  }
+
+  @Test
+  void masterZeroJoinsWhenTheEtcdUnitFoundALiveCluster() throws Exception {
+    decide("join");
+    Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
+    Files.writeString(conf.resolve("init.yaml"), "kind: InitConfiguration\n");
+    Files.writeString(conf.resolve("join-control-plane.yaml"), "token: __BOOTSTRAP_TOKEN__\ncontrolPlane: {}\n");
+    h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", tmp.resolve("k8s").toString());
+    h.stub("aws", "echo \"$TOKEN_VALUE\"");
+    h.stub("curl", "exit 0");
+    h.stub("kubeadm", "exit 0");
+    ScriptHarness.Result r = h.run("KubernetesMaster/kubeadm-bootstrap.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("kubeadm init")).isEmpty();
+    assertThat(h.calls("kubeadm join")).hasSize(1);
+  }
+
+  /**
+   * kubeadm stub: the first join fails; reset does what kubeadm's reset does to the files that matter here
+   * (cmd/kubeadm/app/cmd/phases/reset/cleanupnode.go: deletes the contents of /etc/kubernetes/manifests and
+   * /etc/kubernetes/pki); the second join records what it found.
+   */
+  @Test
+  void failedJoinRetriesWithThePkiAndManifestsItStartedWith() throws Exception {
+    h.env("MASTER_INDEX", "1");
+    decide("join");
+    Path k8s = tmp.resolve("k8s");
+    Files.createDirectories(k8s.resolve("pki/etcd"));
+    Files.createDirectories(k8s.resolve("manifests"));
+    Files.writeString(k8s.resolve("pki/ca.key"), "CA KEY FROM SSM\n");
+    Files.writeString(k8s.resolve("pki/etcd/ca.crt"), "ETCD CA\n");
+    Files.writeString(k8s.resolve("manifests/etcd-events.yaml"), "events etcd\n");
+    Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
+    Files.writeString(conf.resolve("join-control-plane.yaml"), "token: __BOOTSTRAP_TOKEN__\n");
+    h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", k8s.toString());
+    h.stub("aws", "echo \"$TOKEN_VALUE\"");
+    h.stub("curl", "exit 0");
+    h.stub("kubeadm", """
+        k8s="$KILONODE_TEST_ROOT/k8s"
+        case "$1" in
+          reset) rm -rf "$k8s/pki/"* "$k8s/manifests/"*; exit 0 ;;
+          join)
+            n=$(cat "$KILONODE_TEST_ROOT/joins" 2>/dev/null || echo 0); echo $((n+1)) > "$KILONODE_TEST_ROOT/joins"
+            [ "$n" -ge 1 ] || { echo "[kubelet-check] timed out" >&2; exit 1; }
+            ls -R "$k8s/pki" "$k8s/manifests" > "$KILONODE_TEST_ROOT/second-join-saw"
+            cat "$k8s/pki/ca.key" >> "$KILONODE_TEST_ROOT/second-join-saw"; exit 0 ;;
+        esac
+        """);
+    ScriptHarness.Result r = h.run("KubernetesMaster/kubeadm-bootstrap.sh");
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(h.calls("kubeadm join")).hasSize(2);
+    assertThat(h.calls("kubeadm reset")).hasSize(1);
+    assertThat(Files.readString(tmp.resolve("second-join-saw")))
+        .contains("ca.key", "etcd-events.yaml", "CA KEY FROM SSM").contains("ca.crt");
+    assertThat(tmp.resolve("state/before-join")).as("the kept copy is removed after the join").doesNotExist();
   }
 
   @Test
@@ -129,7 +204,7 @@ class MasterScriptsTest {
   void bootstrapMasterZeroInitsWithRestoreFlagAndNeverPrintsTheToken() throws Exception {
     Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
     Files.writeString(conf.resolve("init.yaml"), "bootstrapTokens:\n- token: __BOOTSTRAP_TOKEN__\n");
-    Files.writeString(tmp.resolve("state/etcd-restored"), "x");
+    decide("restored");
     h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", tmp.resolve("k8s").toString());
     h.stub("aws", "echo \"$TOKEN_VALUE\"");
     h.stub("kubeadm", "[ \"$1\" = init ] && cp \"$3\" \"$KILONODE_TEST_ROOT/init-seen.yaml\" && cat \"$3\"; exit 0");
@@ -145,6 +220,7 @@ class MasterScriptsTest {
   @Test
   void bootstrapOtherMastersWaitForTheApiThenJoin() throws Exception {
     h.env("MASTER_INDEX", "2");
+    decide("join");
     Path conf = Files.createDirectories(tmp.resolve("kubeadm"));
     Files.writeString(conf.resolve("join-control-plane.yaml"), "token: __BOOTSTRAP_TOKEN__\ncontrolPlane: {}\n");
     h.processEnv("KILONODE_KUBEADM_DIR", conf.toString()).processEnv("KILONODE_K8S_DIR", tmp.resolve("k8s").toString());
@@ -159,52 +235,6 @@ class MasterScriptsTest {
     assertThat(h.calls("kubeadm join")).hasSize(1);
     assertThat(h.calls("kubeadm init")).isEmpty();
     assertThat(Files.readString(tmp.resolve("join-seen.yaml"))).contains("token: " + TOKEN);
-  }
-
-  @Test
-  void restoreOnMasterZeroUsesTheKubeadmEtcdImageAndLeavesOnlyMember() throws Exception {
-    Path etcd = Files.createDirectories(tmp.resolve("etcd"));
-    h.env("BACKUP_BUCKET", "b").env("BACKUP_PREFIX", "dev/etcd").env("NODE_IP", "10.0.1.10")
-        .env("KUBERNETES_VERSION", "1.31.4");
-    h.processEnv("KILONODE_ETCD_DIR", etcd.toString()).processEnv("NODE_NAME", "ip-10-0-1-10");
-    h.stub("aws", "[ \"$2\" = cp ] && echo snap > \"${@: -1}\"; exit 0");
-    h.stub("kubeadm", "printf 'registry.k8s.io/kube-apiserver:v1.31.4\\nregistry.k8s.io/pause:3.10\\n"
-        + "registry.k8s.io/etcd:3.5.15-0\\n'");
-    h.stub("ctr", """
-        if [ "$3" = run ]; then
-          while [ $# -gt 0 ]; do [ "$1" = --data-dir ] && mkdir -p "$2/member/snap"; shift; done
-        fi
-        exit 0
-        """);
-    ScriptHarness.Result r = h.run("KubernetesMaster/etcd-restore.sh");
-    assertThat(r.exitCode()).as(r.output()).isZero();
-    assertThat(h.calls("ctr -n k8s.io images pull")).containsExactly("ctr -n k8s.io images pull registry.k8s.io/etcd:3.5.15-0");
-    assertThat(h.calls("ctr -n k8s.io run")).singleElement().asString()
-        .contains("registry.k8s.io/etcd:3.5.15-0")
-        .contains("etcdutl snapshot restore /restore/latest.db")
-        .contains("--name ip-10-0-1-10 --initial-cluster ip-10-0-1-10=https://10.0.1.10:2380")
-        .contains("--initial-advertise-peer-urls https://10.0.1.10:2380");
-    try (var list = Files.list(etcd)) {
-      assertThat(list.map(p -> p.getFileName().toString())).containsExactly("member");
-    }
-    assertThat(tmp.resolve("state/etcd-restored")).exists();
-
-    // Second boot: member/ exists, nothing is downloaded again.
-    Files.delete(h.callsFile());
-    assertThat(h.run("KubernetesMaster/etcd-restore.sh").exitCode()).isZero();
-    assertThat(h.calls()).isEmpty();
-  }
-
-  @Test
-  void restoreStartsFreshWithoutASnapshot() throws Exception {
-    h.env("BACKUP_BUCKET", "b").env("BACKUP_PREFIX", "dev/etcd").env("NODE_IP", "10.0.1.10")
-        .env("KUBERNETES_VERSION", "1.31.4");
-    h.processEnv("KILONODE_ETCD_DIR", Files.createDirectories(tmp.resolve("etcd")).toString());
-    h.stub("aws", "exit 1");
-    ScriptHarness.Result r = h.run("KubernetesMaster/etcd-restore.sh");
-    assertThat(r.exitCode()).isZero();
-    assertThat(r.stderr()).contains("no snapshot at s3://b/dev/etcd/latest.db");
-    assertThat(tmp.resolve("state/etcd-restored")).doesNotExist();
   }
 
   @Test

@@ -30,6 +30,16 @@ public final class EventsEtcdManifest {
     static final Map<Integer, String> ETCD_IMAGE = Map.of(
             29, "3.5.16-0", 30, "3.5.16-0", 31, "3.5.16-0", 32, "3.5.16-0", 33, "3.5.21-0");
 
+    /**
+     * etcd's own release image at the version kubeadm runs, for etcdutl/etcdctl on the host (restore, membership):
+     * registry.k8s.io/etcd has no etcdutl (kubernetes cluster/images/etcd/Makefile, amd64: only etcd and etcdctl),
+     * while gcr.io/etcd-development/etcd is built from etcd's Dockerfile-release, which adds etcd, etcdctl and etcdutl.
+     * Tag "3.5.16-0" (etcd 3.5.16, image revision 0) maps to "v3.5.16".
+     */
+    public static String etcdToolsImage(int kubernetesMinor) {
+        return "gcr.io/etcd-development/etcd:v" + ETCD_IMAGE.get(kubernetesMinor).replaceFirst("-\\d+$", "");
+    }
+
     private EventsEtcdManifest() {
     }
 
