@@ -50,9 +50,9 @@ public final class NodeBootstrap {
     public static CloudConfig start(Map<String, String> env, boolean kubernetesNode) {
         CloudConfig cc = new CloudConfig()
                 .file(EnvFile.PATH, "0644", EnvFile.render(env))
-                .file(SCRIPT_DIR + "/lib.sh", "0755", ComponentFiles.read(COMPONENT, "lib.sh"));
+                .file(SCRIPT_DIR + "/lib.sh", "0755", ShellComments.strip(ComponentFiles.read(COMPONENT, "lib.sh")));
         if (kubernetesNode) {
-            cc.file(SCRIPT_DIR + "/install-kubernetes.sh", "0755", ComponentFiles.read(COMPONENT, "install-kubernetes.sh"));
+            script(cc, COMPONENT, "install-kubernetes.sh");
             unit(cc, COMPONENT, KERNEL_CHECK_UNIT);
         }
         return cc;
@@ -66,6 +66,7 @@ public final class NodeBootstrap {
 
     /** Adds a component's systemd unit. */
     public static CloudConfig unit(CloudConfig cc, String component, String file) {
-        return cc.file("/etc/systemd/system/" + file, "0644", ComponentFiles.read(component, file));
+        // Whole-line '#' comments are comments in unit files too (systemd.syntax(7)); they stay in components/.
+        return cc.file("/etc/systemd/system/" + file, "0644", ShellComments.strip(ComponentFiles.read(component, file)));
     }
 }

@@ -76,8 +76,11 @@ class MasterUserDataTest {
 
     @Test
     void etcdToolsComeFromEtcdsReleaseImageAtKubeadmsEtcdVersion() throws Exception {
-        String env = file(render("dev", Map.of(), 0), "/etc/kilonode/kilonode.env");
-        assertThat(env).contains("ETCD_TOOLS_IMAGE=gcr.io/etcd-development/etcd:v3.5.16\n");
+        // kubeadm 1.31 runs registry.k8s.io/etcd:3.5.16-0, 1.33 runs 3.5.21-0 (EventsEtcdManifest.ETCD_IMAGE).
+        assertThat(file(render("dev", Map.of("kilonode:kubernetesVersion", "1.31.4"), 0), "/etc/kilonode/kilonode.env"))
+                .contains("ETCD_TOOLS_IMAGE=gcr.io/etcd-development/etcd:v3.5.16\n");
+        assertThat(file(render("dev", Map.of("kilonode:kubernetesVersion", "1.33.10"), 0), "/etc/kilonode/kilonode.env"))
+                .contains("ETCD_TOOLS_IMAGE=gcr.io/etcd-development/etcd:v3.5.21\n");
     }
 
     @Test
