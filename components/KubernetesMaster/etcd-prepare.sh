@@ -5,7 +5,7 @@
 #   existing  the data dir already holds a member (plain reboot)
 #   join      a live cluster answers (or this is master 1..N on first boot): kubeadm join adds this member
 #   rejoined  bootstrapped master whose data was wiped, live cluster: re-added as a member in place
-#   restored  master 0, no live member, S3 holds latest.db: restored from it (etcd-restore.sh)
+#   restored  master 0, no live member, S3 holds latest.db: restored from it (restore below)
 #   new       master 0, no live member, and S3 positively says there is neither a snapshot nor a cluster marker
 # "Could not tell" (S3 or network error, wrong bucket, access denied, empty or corrupt snapshot) exits non-zero
 # with the reason: the unit fails, the kubelet (which requires it) stays down with etcd, kubeadm never runs.
@@ -14,7 +14,7 @@ set -euo pipefail
 . "${KILONODE_ENV_FILE:-/etc/kilonode/kilonode.env}"
 # shellcheck source=lib.sh
 . "${KILONODE_LIB:-/opt/kilonode/lib.sh}"
-: "${MASTER_INDEX:?}" "${NODE_IP:?}" "${MASTER_IPS:?}" "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}"
+: "${MASTER_INDEX:?}" "${NODE_IP:?}" "${MASTER_IPS:?}" "${BACKUP_BUCKET:?}" "${BACKUP_PREFIX:?}" "${ETCD_TOOLS_IMAGE:?}"
 HERE=$(dirname "${BASH_SOURCE[0]}")
 ETCD_DIR=${KILONODE_ETCD_DIR:-/var/lib/etcd}
 K8S_DIR=${KILONODE_K8S_DIR:-/etc/kubernetes}
@@ -38,7 +38,17 @@ decide() {
 }
 
 "$HERE/prepare-etcd-disks.sh" || die "etcd-prepare: preparing the etcd disks failed"
-if [[ -e $ETCD_DIR/member ]]; then decide existing "$ETCD_DIR/member is there"; fi
+# The timers' scripts (etcd-backup.sh, ...) live in SSM: EC2's 16 KB user-data has no room for them. Refreshed every
+# boot; not fatal for etcd (a missing backup script means no uploads, and the stale-snapshot alarm fires).
+BIN_DIR=${KILONODE_BIN_DIR:-/opt/kilonode}
+IFS=, read -ra ssm_scripts <<<"${SSM_SCRIPTS:-}"
+for s in "${ssm_scripts[@]}"; do
+  if body=$(retry_with_backoff 3 10 ssm_get "${SSM_PREFIX:?}/control-plane/bin/$s") && [[ -n $body ]]; then
+    printf '%s\n' "$body" >"$BIN_DIR/.$s.new" && chmod 0755 "$BIN_DIR/.$s.new" && mv -f "$BIN_DIR/.$s.new" "$BIN_DIR/$s"
+  else
+    log "etcd-prepare: WARNING: cannot read $SSM_PREFIX/control-plane/bin/$s; $BIN_DIR/$s stays as it is"
+  fi
+done
 [[ -f $PKI_DIR/etcd/ca.key ]] || "$HERE/fetch-pki.sh" || die "etcd-prepare: cannot fetch the cluster PKI from SSM"
 
 # A throwaway client certificate from the etcd CA (a fresh master has no kubeadm client certificate yet).
@@ -120,8 +130,37 @@ if ! err=$(aws s3api head-bucket --bucket "$BACKUP_BUCKET" 2>&1 >/dev/null); the
   die "etcd-prepare: cannot reach the snapshot bucket s3://$BACKUP_BUCKET (${err//$'\n'/ }); not starting etcd"
 fi
 snap=$(head_state "$BACKUP_PREFIX/latest.db") || die "etcd-prepare: cannot tell whether a snapshot exists; not starting etcd"
+# restore: latest.db into an empty data dir as a one-member cluster. Any failure (download, empty or corrupt
+# snapshot, etcdutl) leaves no member/ behind, so etcd cannot start empty in its place.
+restore() {
+  local src="s3://$BACKUP_BUCKET/$BACKUP_PREFIX/latest.db" work="$KILONODE_STATE_DIR/restore" tmp="$ETCD_DIR/.kilonode-restore" status rev
+  # etcd's disaster-recovery guide (op-guide/recovery, "Restoring a cluster"): bump the revision well past anything
+  # a client has seen and mark it compacted, so watchers (every Kubernetes informer) resuming from an old revision
+  # are told to re-list instead of silently missing the events after the restore.
+  local bump=${ETCD_RESTORE_BUMP_REVISION:-1000000000}
+  install -d -m 0700 "$work"
+  rm -rf "$tmp" "$work/snapshot.db"
+  log "etcd-prepare: downloading $src"
+  retry_with_backoff 5 30 aws s3api get-object --bucket "$BACKUP_BUCKET" --key "$BACKUP_PREFIX/latest.db" \
+    "$work/snapshot.db" >/dev/null || { log "etcd-prepare: cannot download $src"; return 1; }
+  [[ -s $work/snapshot.db ]] || { log "etcd-prepare: $src is empty (0 bytes); refusing to restore it"; return 1; }
+  status=$(etcd_tool "$work" etcdutl snapshot status "$work/snapshot.db" -w json) ||
+    { log "etcd-prepare: $src is not a readable etcd snapshot (etcdutl snapshot status failed)"; return 1; }
+  rev=$(jq -r '.revision' <<<"$status")
+  [[ $rev =~ ^[0-9]+$ ]] || { log "etcd-prepare: etcdutl snapshot status gave no revision for $src"; return 1; }
+  log "etcd-prepare: restoring revision $rev as member $name at $peer_url (+$bump revisions, compacted)"
+  etcd_tool "$work $ETCD_DIR" etcdutl snapshot restore "$work/snapshot.db" --data-dir "$tmp" --name "$name" \
+    --initial-cluster "$name=$peer_url" --initial-advertise-peer-urls "$peer_url" \
+    --bump-revision "$bump" --mark-compacted >&2 || { log "etcd-prepare: etcdutl snapshot restore of $src failed"; return 1; }
+  [[ -d $tmp/member ]] || { log "etcd-prepare: etcdutl left no member/ in $tmp"; return 1; }
+  # etcdutl wants a fresh data dir; move the result up so $ETCD_DIR holds only member/.
+  mv "$tmp/member" "$ETCD_DIR/member"
+  rm -rf "$tmp" "$work/snapshot.db"
+  chmod 0700 "$ETCD_DIR"
+  log "etcd-prepare: restored $src (revision $rev, now past $((rev + bump))) into $ETCD_DIR/member"
+}
 if [[ $snap == present ]]; then
-  "$HERE/etcd-restore.sh" || die "etcd-prepare: restore failed; not starting etcd"
+  restore || die "etcd-prepare: restore failed; not starting etcd"
   decide restored "s3://$BACKUP_BUCKET/$BACKUP_PREFIX/latest.db"
 fi
 marker=$(head_state "$MARKER") || die "etcd-prepare: cannot tell whether a cluster was created; not starting etcd"

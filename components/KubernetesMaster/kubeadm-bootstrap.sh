@@ -62,7 +62,7 @@ if [[ $mode == init ]]; then
   [[ $MASTER_INDEX == 0 ]] || die "kubeadm-bootstrap: only master 0 initialises a cluster (decision '$decision')"
   render "$CONF_DIR/init.yaml"
   extra=()
-  # The etcd dir already holds the restored member (etcd-restore.sh), which kubeadm must keep.
+  # The etcd dir already holds the restored member (etcd-prepare.sh), which kubeadm must keep.
   [[ $decision == restored ]] && extra+=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
   log "kubeadm init${extra[*]:+ ${extra[*]}}"
   run_redacted kubeadm init --config "$cfg" --skip-token-print "${extra[@]}" || die "kubeadm init failed"

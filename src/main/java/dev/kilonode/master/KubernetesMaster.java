@@ -58,8 +58,20 @@ public class KubernetesMaster extends ComponentResource {
             desired.add(configParameter(name + "-" + i + "-files", spec, i, "files",
                     inputs.applyValue(MasterUserData::desiredFiles)));
         }
+        List<Output<String>> scriptArns = new ArrayList<>();
+        for (String script : MasterUserData.SSM_SCRIPTS) {
+            scriptArns.add(new Parameter(name + "-" + script.replace(".sh", "") + "-script", ParameterArgs.builder()
+                    .name(spec.ssmPrefix() + "/control-plane/bin/" + script)
+                    .type("String")
+                    .tier("Intelligent-Tiering")
+                    .value(MasterUserData.ssmScript(script))
+                    .description("kilonode: " + script + ", installed by etcd-prepare.sh on every master boot")
+                    .tags(spec.tagsFor("master"))
+                    .build(), CustomResourceOptions.builder().parent(this).build()).arn());
+        }
         List<Output<String>> readable = new ArrayList<>(args.readableSecretArns());
         desired.forEach(p -> readable.add(p.arn()));
+        readable.addAll(scriptArns);
         NodeIdentity identity = new NodeIdentity(name, statements(spec, args, readable), spec.tagsFor("master"), this);
         this.roleArn = identity.roleArn();
 
@@ -67,7 +79,9 @@ public class KubernetesMaster extends ComponentResource {
             // The user-data waits for this master's parameters, so they exist before its first reconcile.
             Output<String> userData = Output.tuple(inputs(args, publicHost, i), desired.get(PARAMETERS_PER_MASTER * i).arn(),
                             desired.get(PARAMETERS_PER_MASTER * i + 1).arn(), desired.get(PARAMETERS_PER_MASTER * i + 2).arn())
-                    .applyValue(t -> UserData.encode(MasterUserData.render(t.t1)));
+                    .applyValue(t -> UserData.encode(MasterUserData.render(t.t1)))
+                    // ... and for the scripts its etcd-prepare.sh installs from SSM.
+                    .apply(u -> Output.all(scriptArns).applyValue(arns -> u));
             Instance master = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i, "master",
                     spec.masters(), spec.masterIp(i), args.privateSubnetIds().get(i % args.privateSubnetIds().size()),
                     args.securityGroupId(), identity.profileName(), userData), this);

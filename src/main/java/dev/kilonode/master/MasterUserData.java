@@ -9,6 +9,7 @@ import dev.kilonode.master.kubeadm.KubeadmConfig;
 import dev.kilonode.node.NodeBootstrap;
 import dev.kilonode.tuning.TuningProfile;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -74,6 +75,18 @@ public final class MasterUserData {
         return out.toString();
     }
 
+    /**
+     * Scripts that only timers run after bootstrap: EC2's 16 KB user-data has no room for them, so each lives in SSM at
+     * {@code <ssmPrefix>/control-plane/bin/<name>} and etcd-prepare.sh installs them into /opt/kilonode on every boot
+     * (a changed script reaches a master at its next boot).
+     */
+    public static final List<String> SSM_SCRIPTS = List.of("etcd-backup.sh", "node-drainer.sh");
+
+    /** What {@code <ssmPrefix>/control-plane/bin/<name>} holds. */
+    public static String ssmScript(String name) {
+        return ShellComments.strip(ComponentFiles.read(COMPONENT, name));
+    }
+
     public static String render(Inputs in) {
         ClusterSpec spec = in.spec();
         Map<String, String> env = NodeBootstrap.commonEnv(spec, "master", in.endpoints().internal());
@@ -83,6 +96,7 @@ public final class MasterUserData {
         env.put("NODE_IP", spec.masterIp(in.index()));
         env.put("ETCD_WRITE_BARRIER", spec.etcd().writeBarrier() ? "1" : "0");
         env.put("EVENTS_ETCD", spec.eventsEtcdEnabled() ? "1" : "0");
+        env.put("SSM_SCRIPTS", String.join(",", SSM_SCRIPTS));
         env.put("ETCD_TOOLS_IMAGE", EventsEtcdManifest.etcdToolsImage(spec.kubernetesMinorNumber()));
         env.put("BACKUP_BUCKET", in.backupBucket());
         env.put("BACKUP_PREFIX", in.backupPrefix());
@@ -94,8 +108,8 @@ public final class MasterUserData {
         CloudConfig cc = NodeBootstrap.start(env, true)
                 // The etcd SSDs are kilonode's, not cloud-init's default /mnt.
                 .unmount("ephemeral0").unmount("ephemeral1");
-        for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-prepare.sh", "etcd-restore.sh",
-                "kubeadm-bootstrap.sh", "etcd-backup.sh", "token-sync.sh", "node-drainer.sh",
+        for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-prepare.sh",
+                "kubeadm-bootstrap.sh", "token-sync.sh",
                 "reconcile-control-plane.sh", "scale-out-ramp.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }

@@ -68,6 +68,14 @@ class EtcdSnapshotAlarmTest {
         assertThat(put).as(policy).isNotNull();
         assertThat(put.get("Action").size()).isEqualTo(1);
         assertThat(put.at("/Condition/StringEquals/cloudwatch:namespace").asText()).isEqualTo(EtcdBackupBucket.METRIC_NAMESPACE);
+        // The timers' scripts in SSM, which etcd-prepare.sh installs, are readable by the masters.
+        Stacks.Plan dev = plan(null);
+        for (String script : dev.kilonode.master.MasterUserData.SSM_SCRIPTS) {
+            PlannedResource p = dev.one("aws:ssm/parameter:Parameter",
+                    r -> ("/kilonode/dev/control-plane/bin/" + script).equals(r.inputs().get("name")));
+            assertThat((String) p.inputs().get("value")).isEqualTo(dev.kilonode.master.MasterUserData.ssmScript(script));
+            assertThat(policy).contains("parameter/kilonode/dev/control-plane/bin/" + script);
+        }
         // Workers get no CloudWatch rights.
         String worker = (String) plan(null).one("aws:iam/rolePolicy:RolePolicy", r -> r.name().contains("worker"))
                 .inputs().get("policy");

@@ -52,9 +52,15 @@ class MasterUserDataTest {
         assertThat(doc.get("runcmd").get(7).toString()).contains("kilonode-etcd-backup.timer", "kilonode-token-sync.timer",
                 "kilonode-node-drainer.timer", "kilonode-reconcile-control-plane.timer");
         assertThat(doc.get("mounts").toString()).isEqualTo("[[\"ephemeral0\"],[\"ephemeral1\"]]");
+        // The timers' scripts come from SSM (etcd-prepare.sh installs them), not user-data.
+        assertThat(file(doc, "/opt/kilonode/etcd-backup.sh")).isNull();
+        assertThat(file(doc, "/opt/kilonode/node-drainer.sh")).isNull();
+        assertThat(file(doc, "/etc/kilonode/kilonode.env")).contains("SSM_SCRIPTS=etcd-backup.sh,node-drainer.sh\n");
+        assertThat(MasterUserData.ssmScript("etcd-backup.sh")).startsWith("#!/usr/bin/env bash\n")
+                .doesNotContain("\n# Periodic etcd snapshot");
         // The unit and every script it calls are on the machine.
         for (String f : List.of("/etc/systemd/system/kilonode-etcd-prepare.service", "/opt/kilonode/etcd-prepare.sh",
-                "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/etcd-restore.sh", "/opt/kilonode/fetch-pki.sh")) {
+                "/opt/kilonode/prepare-etcd-disks.sh", "/opt/kilonode/fetch-pki.sh")) {
             assertThat(file(doc, f)).as(f).isNotNull();
         }
     }

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The master's etcd lifecycle scripts (etcd-prepare.sh, etcd-restore.sh, etcd-backup.sh, kubeadm-bootstrap.sh) run
+ * The master's etcd lifecycle scripts (etcd-prepare.sh, etcd-backup.sh, kubeadm-bootstrap.sh) run
  * for real against real etcd members ({@link RealEtcd}), the real AWS CLI and moto_server ({@link MotoServer}), and
  * real openssl/jq. Stubbed, because they cannot exist here:
  * <ul>
@@ -81,7 +81,8 @@ class EtcdLifecycleTest {
         .env("MASTER_INDEX", String.valueOf(i)).env("MASTER_COUNT", String.valueOf(memberCount))
         .env("MASTER_IPS", etcd.masterIps(memberCount)).env("NODE_IP", RealEtcd.ip(i))
         .env("BACKUP_BUCKET", BUCKET).env("BACKUP_PREFIX", PREFIX).env("BACKUP_SSE", "AES256")
-        .env("ETCD_TOOLS_IMAGE", RealEtcd.TOOLS_IMAGE).env("JOIN_MAX_ATTEMPTS", "2");
+        .env("ETCD_TOOLS_IMAGE", RealEtcd.TOOLS_IMAGE).env("JOIN_MAX_ATTEMPTS", "2")
+        .env("SSM_SCRIPTS", "etcd-backup.sh,node-drainer.sh");
     h.processEnv("KILONODE_ETCD_DIR", etcd.dataDir(i).toString())
         .processEnv("KILONODE_K8S_DIR", Files.createDirectories(root.resolve("k8s")).toString())
         .processEnv("KILONODE_PKI_DIR", etcd.pki.toString())
@@ -93,6 +94,7 @@ class EtcdLifecycleTest {
         .processEnv("ETCD_ENDPOINT", etcd.clientUrl(i))
         .processEnv("NODE_NAME", RealEtcd.name(i))
         .processEnv("KILONODE_TEST_ETCD_BIN", etcd.bin.toString())
+        .processEnv("KILONODE_BIN_DIR", Files.createDirectories(root.resolve("opt-kilonode")).toString())
         // Real etcd needs real (short, bounded) waits between retries; the status call gets 15 s.
         .processEnv("KILONODE_SLEEP", "sleep").processEnv("ETCD_BACKUP_TIMEOUT_SECONDS", "15");
     Files.createDirectories(etcd.dataDir(i)); // the SSD mount point
@@ -273,10 +275,17 @@ class EtcdLifecycleTest {
 
   @Test
   void aNewClusterOnlyWhenS3PositivelyHoldsNeitherSnapshotNorClusterMarker() throws Exception {
+    // The timers' scripts come from SSM (as KubernetesMaster stores them); one is missing: a warning, not a refusal.
+    s3.aws("ssm", "put-parameter", "--name", "/kilonode/dev/control-plane/bin/etcd-backup.sh", "--type", "String",
+        "--value", dev.kilonode.master.MasterUserData.ssmScript("etcd-backup.sh"));
     ScriptHarness h = master(0);
     ScriptHarness.Result first = h.run("KubernetesMaster/etcd-prepare.sh");
     assertThat(first.exitCode()).as(first.output()).isZero();
     assertThat(Files.readString(decision(0)).strip()).isEqualTo("new");
+    Path installed = tmp.resolve("m0/opt-kilonode/etcd-backup.sh");
+    assertThat(Files.isExecutable(installed)).isTrue();
+    assertThat(Files.readString(installed)).startsWith("#!/usr/bin/env bash\n").contains("snapshot save");
+    assertThat(first.stderr()).contains("WARNING: cannot read /kilonode/dev/control-plane/bin/node-drainer.sh");
     assertThat(keys()).containsExactly(PREFIX + "/cluster-created");
 
     // Master 0 replaced before the first backup: the marker is there, no snapshot, no other member.
