@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kilonode.master.MasterUserData;
 import dev.kilonode.plan.PlannedResource;
 import dev.kilonode.testing.Stacks;
 import java.util.HashMap;
@@ -69,11 +70,11 @@ class EtcdSnapshotAlarmTest {
         assertThat(put.get("Action").size()).isEqualTo(1);
         assertThat(put.at("/Condition/StringEquals/cloudwatch:namespace").asText()).isEqualTo(EtcdBackupBucket.METRIC_NAMESPACE);
         // The timers' scripts in SSM, which etcd-prepare.sh installs, are readable by the masters.
-        Stacks.Plan dev = plan(null);
-        for (String script : dev.kilonode.master.MasterUserData.SSM_SCRIPTS) {
-            PlannedResource p = dev.one("aws:ssm/parameter:Parameter",
+        Stacks.Plan devPlan = plan(null);
+        for (String script : MasterUserData.SSM_SCRIPTS) {
+            PlannedResource p = devPlan.one("aws:ssm/parameter:Parameter",
                     r -> ("/kilonode/dev/control-plane/bin/" + script).equals(r.inputs().get("name")));
-            assertThat((String) p.inputs().get("value")).isEqualTo(dev.kilonode.master.MasterUserData.ssmScript(script));
+            assertThat((String) p.inputs().get("value")).isEqualTo(MasterUserData.ssmScript(script));
             assertThat(policy).contains("parameter/kilonode/dev/control-plane/bin/" + script);
         }
         // Workers get no CloudWatch rights.
