@@ -7,11 +7,8 @@ import com.google.cloud.tools.jib.api.Jib;
 import com.google.cloud.tools.jib.api.JibContainer;
 import com.google.cloud.tools.jib.api.RegistryImage;
 import dev.kilonode.config.ClusterSpec;
-import dev.kilonode.config.ClusterSpecReader;
-import dev.kilonode.config.ConfigSource;
 import dev.kilonode.config.ConfigValidationException;
-import dev.kilonode.plan.Placeholders;
-import dev.kilonode.plan.StackFile;
+import dev.kilonode.plan.StackInput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -25,10 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /** {@code kilonode images}: the stack's private image supply. */
@@ -81,10 +75,7 @@ public final class ImagesCommand implements Runnable {
             ClusterSpec spec;
             Path file = cwd.resolve("Pulumi." + stack + ".yaml");
             try {
-                StackFile stackFile = StackFile.read(file);
-                Map<String, String> config = new TreeMap<>(stackFile.config());
-                Placeholders.fill(config, new LinkedHashSet<>(stackFile.secretKeys()));
-                spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
+                spec = StackInput.load(file, stack).spec();
             } catch (IOException e) {
                 err.println("kilonode images sync: cannot read " + file + ": " + e.getMessage());
                 return 2;

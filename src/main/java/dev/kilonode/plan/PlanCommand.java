@@ -3,7 +3,6 @@ package dev.kilonode.plan;
 import dev.kilonode.KilonodeStack;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.ClusterSpecReader;
-import dev.kilonode.config.ConfigSource;
 import dev.kilonode.config.ConfigValidationException;
 import dev.kilonode.plan.diff.DiffReport;
 import dev.kilonode.plan.diff.PlanDiff;
@@ -18,11 +17,9 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /**
@@ -130,13 +127,12 @@ public final class PlanCommand implements Callable<Integer> {
     }
 
     private int plan(Path file, Path dir) throws IOException {
-        StackFile stackFile = StackFile.read(file);
-        Map<String, String> config = new TreeMap<>(stackFile.config());
-        Set<String> secretKeys = new LinkedHashSet<>(stackFile.secretKeys());
-        List<String> placeholders = Placeholders.fill(config, secretKeys);
-
         // Validate first: a bad stack file writes nothing and exits 2.
-        ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
+        StackInput input = StackInput.load(file, stack);
+        ClusterSpec spec = input.spec();
+        Map<String, String> config = input.config();
+        Set<String> secretKeys = input.secretKeys();
+        List<String> placeholders = input.placeholders();
 
         long started = System.nanoTime();
         PlanEngine.Result result = PlanEngine.run(stack, spec.region(), config, secretKeys, KilonodeStack::define);

@@ -2,13 +2,10 @@ package dev.kilonode.roll;
 
 import dev.kilonode.KilonodeStack;
 import dev.kilonode.config.ClusterSpec;
-import dev.kilonode.config.ClusterSpecReader;
-import dev.kilonode.config.ConfigSource;
 import dev.kilonode.config.ConfigValidationException;
-import dev.kilonode.plan.Placeholders;
 import dev.kilonode.plan.PlanEngine;
-import dev.kilonode.plan.StackFile;
 import dev.kilonode.plan.StackFileException;
+import dev.kilonode.plan.StackInput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -17,11 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 /**
@@ -65,12 +58,10 @@ public final class RollCommand implements Callable<Integer> {
             return 2;
         }
         try {
-            StackFile stackFile = StackFile.read(file);
-            Map<String, String> config = new TreeMap<>(stackFile.config());
-            Set<String> secretKeys = new LinkedHashSet<>(stackFile.secretKeys());
-            Placeholders.fill(config, secretKeys);
-            ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
-            PlanEngine.Result result = PlanEngine.run(stack, spec.region(), config, secretKeys, KilonodeStack::define);
+            StackInput input = StackInput.load(file, stack);
+            ClusterSpec spec = input.spec();
+            PlanEngine.Result result = PlanEngine.run(stack, spec.region(), input.config(), input.secretKeys(),
+                    KilonodeStack::define);
             if (result.exitCode() != 0 || !result.errors().isEmpty()) {
                 stderr.println("kilonode roll: the program failed: " + String.join("; ", result.errors()));
                 return 1;
