@@ -53,7 +53,7 @@ public final class KilonodeStack {
     public static void define(Context ctx) {
         ClusterSpec spec;
         try {
-            spec = ClusterSpecReader.read(ConfigSource.of(ctx), ctx.stackName());
+            spec = ClusterSpecReader.read(ConfigSource.of(ctx), ctx.projectName(), ctx.stackName());
         } catch (ConfigValidationException e) {
             // One clear message, no stack trace, before any resource is registered.
             throw new RunException(e.getMessage());
@@ -69,7 +69,7 @@ public final class KilonodeStack {
                 spec.production(), spec::tagsFor), inAws);
 
         // Private image supply: the stack's ECR repositories (filled by `kilonode images sync`) and VPC endpoints.
-        ImageSupply imageSupply = new ImageSupply("kilonode-images", new ImageSupply.Args(spec.stack(), spec.region(),
+        ImageSupply imageSupply = new ImageSupply("kilonode-images", new ImageSupply.Args(spec.stack(), spec.namePrefix(), spec.region(),
                 ImageCatalog.of(spec), network.vpcId(), spec.network().vpcCidr().toString(), network.privateSubnetIds(),
                 network.privateRouteTableIds(), spec.tagsFor(null), spec.production()), inAws);
 
@@ -82,7 +82,7 @@ public final class KilonodeStack {
                         kilonode.requireSecret(key(SecretKeys.BOOTSTRAP_TOKEN))),
                 spec.tagsFor(null), spec.production()), inAws);
 
-        EtcdBackupBucket backups = new EtcdBackupBucket("kilonode-etcd-backups", new EtcdBackupBucket.Args(spec.stack(),
+        EtcdBackupBucket backups = new EtcdBackupBucket("kilonode-etcd-backups", new EtcdBackupBucket.Args(spec.stack(), spec.namePrefix(),
                 spec.etcd().backupRetentionDays(), spec.etcd().backupIntervalMinutes(), spec.tagsFor("master"),
                 spec.production()), inAws);
 

@@ -49,7 +49,7 @@ public class EtcdBackupBucket extends ComponentResource {
     /** CloudWatch alarms evaluate at most one day (period x evaluation periods). */
     static final int MAX_ALARM_PERIOD_SECONDS = 86_400;
 
-    public record Args(String stack, int retentionDays, int backupIntervalMinutes, Map<String, String> tags,
+    public record Args(String stack, String namePrefix, int retentionDays, int backupIntervalMinutes, Map<String, String> tags,
                        boolean protect) {
     }
 
@@ -63,7 +63,7 @@ public class EtcdBackupBucket extends ComponentResource {
         var opts = CustomResourceOptions.builder().parent(this).protect(args.protect()).build();
         this.prefix = args.stack() + "/etcd";
         BucketV2 bucket = new BucketV2(name, BucketV2Args.builder()
-                .bucketPrefix("kilonode-" + args.stack() + "-etcd-")
+                .bucketPrefix(args.namePrefix() + "-etcd-")
                 // Production keeps snapshots even on `pulumi destroy` (the bucket is also protected there).
                 .forceDestroy(!args.protect())
                 .tags(args.tags())
@@ -99,7 +99,7 @@ public class EtcdBackupBucket extends ComponentResource {
                         .build())
                 .build(), opts);
         MetricAlarm stale = new MetricAlarm(name + "-snapshot-stale", MetricAlarmArgs.builder()
-                .name("kilonode-" + args.stack() + "-etcd-snapshot-stale")
+                .name(args.namePrefix() + "-etcd-snapshot-stale")
                 .alarmDescription("kilonode " + args.stack() + ": no etcd snapshot uploaded to S3 within one backup interval ("
                         + args.backupIntervalMinutes() + " min) plus slack; see README, etcd section")
                 .namespace(METRIC_NAMESPACE)

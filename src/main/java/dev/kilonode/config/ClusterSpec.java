@@ -10,6 +10,7 @@ import java.util.Optional;
  * (tuning, components, outputs) reads this and never the raw stack config.
  */
 public record ClusterSpec(
+        String project,
         String stack,
         String region,
         List<String> availabilityZones,
@@ -66,8 +67,20 @@ public record ClusterSpec(
         return Integer.parseInt(kubernetesVersion.split("\\.")[1]);
     }
 
+    /**
+     * The one rule for the names of AWS resources that must be unique per account and region (or partition):
+     * {@code <project>-<stack>} - Auto Scaling groups, launch-template name prefixes, the ECR repository prefix
+     * ({@code images.ImageCatalog#prefix}), the etcd bucket's prefix, the stale-snapshot alarm. For project
+     * {@code kilonode} this is {@code kilonode-<stack>}, the names every stack had before projects were part of it, so
+     * existing stacks keep every name. The same string Pulumi gives the root stack resource.
+     */
+    public String namePrefix() {
+        return project + "-" + stack;
+    }
+
+    /** {@code /<project>/<stack>}: every SSM parameter of the stack lives under it (PKI, control-plane config, scripts). */
     public String ssmPrefix() {
-        return "/kilonode/" + stack;
+        return "/" + project + "/" + stack;
     }
 
     public boolean eventsEtcdEnabled() {

@@ -52,6 +52,7 @@ public final class ClusterSpecReader {
     private static final Pattern TOKEN = Pattern.compile("[a-z0-9]{6}\\.[a-z0-9]{16}");
 
     private final ConfigSource source;
+    private final String project;
     private final String stack;
     private final List<ConfigProblem> problems = new ArrayList<>();
     private String kubernetesVersion = DEFAULT_KUBERNETES_VERSION;
@@ -59,7 +60,7 @@ public final class ClusterSpecReader {
     /** Every key the reader asked for: known by construction, even before Pulumi.yaml declares it. */
     private final Set<String> asked = new HashSet<>();
 
-    private ClusterSpecReader(ConfigSource source, String stack) {
+    private ClusterSpecReader(ConfigSource source, String project, String stack) {
         this.source = new ConfigSource() {
             @Override
             public Optional<String> get(String fullKey) {
@@ -72,15 +73,68 @@ public final class ClusterSpecReader {
                 return source.keys();
             }
         };
+        this.project = project;
         this.stack = stack;
     }
 
-    /** Reads and validates; throws {@link ConfigValidationException} listing every problem. */
+    /**
+     * Reads and validates; throws {@link ConfigValidationException} listing every problem. {@code project} is the
+     * Pulumi project's name (Pulumi.yaml {@code name}, {@code ctx.projectName()} under the engine): with the stack it
+     * makes every physical name ({@link ClusterSpec#namePrefix()}, {@link ClusterSpec#ssmPrefix()}).
+     */
+    public static ClusterSpec read(ConfigSource source, String project, String stack) {
+        return new ClusterSpecReader(source, project, stack).read();
+    }
+
+    /** {@link #read(ConfigSource, String, String)} for the project of the Pulumi.yaml shipped with this build. */
     public static ClusterSpec read(ConfigSource source, String stack) {
-        return new ClusterSpecReader(source, stack).read();
+        return read(source, DeclaredSettings.project().projectName(), stack);
+    }
+
+    /** A project or stack name part: what S3 bucket names and ECR repository names both accept, no dots. */
+    private static final Pattern NAME_PART = Pattern.compile("[a-z0-9]+(-[a-z0-9]+)*");
+    /**
+     * Longest {@code <project>-<stack>}. The binding limit is the etcd bucket's {@code bucketPrefix}
+     * ({@code <project>-<stack>-etcd-}): pulumi-aws's s3 BucketV2 {@code bucketPrefix} "must be lowercase and less than
+     * or equal to 37 characters in length" (the provider appends a 26-character unique suffix to reach S3's 63,
+     * docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). Every other name built from the prefix
+     * has more room: launch-template name prefixes {@code <prefix>-<group>-} (+26 -> 128, EC2 CreateLaunchTemplate
+     * LaunchTemplateName), Auto Scaling group names (255, CreateAutoScalingGroup AutoScalingGroupName), alarm names
+     * (255, PutMetricAlarm AlarmName), ECR repository names (256, CreateRepository repositoryName). IAM role, load
+     * balancer and target group names are not built from it (Pulumi auto-names them from resource names), so the
+     * 64- and 32-character limits there do not move with the project or stack.
+     */
+    public static final int MAX_NAME_PREFIX = 37 - "-etcd-".length();
+
+    /** One problem for a project/stack pair AWS names cannot carry; names the pair, the rule and the limit. */
+    private void checkNames() {
+        String prefix = project + "-" + stack;
+        List<String> wrong = new ArrayList<>();
+        if (!NAME_PART.matcher(project).matches()) {
+            wrong.add("project name '" + project + "' (Pulumi.yaml name)");
+        }
+        if (!NAME_PART.matcher(stack).matches()) {
+            wrong.add("stack name '" + stack + "'");
+        }
+        if (!wrong.isEmpty()) {
+            problems.add(new ConfigProblem("project/stack", "\"" + abbreviate(project + "/" + stack) + "\"",
+                    String.join(" and ", wrong) + ": lowercase letters, digits and single hyphens inside, since every "
+                            + "physical name is '<project>-<stack>' and S3 bucket and ECR repository names allow no other "
+                            + "characters (docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html)"));
+        } else if (prefix.length() > MAX_NAME_PREFIX) {
+            problems.add(new ConfigProblem("project/stack", "\"" + abbreviate(project + "/" + stack) + "\"",
+                    "'" + prefix + "' is " + prefix.length() + " characters; at most " + MAX_NAME_PREFIX + " (the etcd "
+                            + "backup bucket's prefix '" + prefix + "-etcd-' must be at most 37, pulumi-aws s3.BucketV2 "
+                            + "bucketPrefix; S3 bucket names at most 63): shorten the project or the stack name"));
+        } else if (prefix.startsWith("sthree-") || prefix.startsWith("amzn-s3-demo-")) {
+            problems.add(new ConfigProblem("project/stack", "\"" + project + "/" + stack + "\"",
+                    "'" + prefix + "' starts with a prefix S3 reserves (docs.aws.amazon.com/AmazonS3/latest/userguide/"
+                            + "bucketnamingrules.html): rename the project or the stack"));
+        }
     }
 
     private ClusterSpec read() {
+        checkNames();
         String region = string("region", DEFAULT_REGION);
         if (!REGION.matcher(region).matches()) {
             problem("region", region, "an AWS region name such as us-east-1");
@@ -177,7 +231,7 @@ public final class ClusterSpecReader {
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems);
         }
-        return new ClusterSpec(stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
+        return new ClusterSpec(project, stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
                 List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki,
                 rollMachines, apiReadyTimeoutMinutes);
     }

@@ -33,9 +33,28 @@ public final class DeclaredSettings {
     private static final DeclaredSettings PROJECT = load();
 
     private final Map<String, JsonNode> declared;
+    private final String projectName;
 
-    private DeclaredSettings(Map<String, JsonNode> declared) {
+    private DeclaredSettings(Map<String, JsonNode> declared, String projectName) {
         this.declared = declared;
+        this.projectName = projectName;
+    }
+
+    /**
+     * Pulumi.yaml's {@code name}: the project, part of every physical name ({@code ClusterSpec#namePrefix}). The
+     * settings' namespace stays {@link #NAMESPACE} whatever the project is called (stack files keep kilonode:keys).
+     */
+    public String projectName() {
+        return projectName;
+    }
+
+    /** The {@code name} of the Pulumi.yaml in {@code projectDir}, or of the one shipped with this build if it has none. */
+    public static String projectName(java.nio.file.Path projectDir) throws IOException {
+        java.nio.file.Path file = projectDir == null ? null : projectDir.resolve("Pulumi.yaml");
+        if (file == null || !java.nio.file.Files.isRegularFile(file)) {
+            return PROJECT.projectName();
+        }
+        return parse(java.nio.file.Files.readAllBytes(file)).projectName();
     }
 
     /** The settings of the Pulumi.yaml shipped with this build. */
@@ -117,6 +136,10 @@ public final class DeclaredSettings {
                 declared.put(k, e.getValue());
             });
         }
-        return new DeclaredSettings(declared);
+        JsonNode name = root == null ? null : root.get("name");
+        if (name == null || !name.isTextual() || name.asText().isBlank()) {
+            throw new IOException("Pulumi.yaml has no project name (name: ...)");
+        }
+        return new DeclaredSettings(declared, name.asText());
     }
 }

@@ -12,11 +12,11 @@ import java.util.Map;
  * release's images (from the compatibility table's row, {@code NetworkRelease#imageReferences}), the Kubernetes
  * control-plane images kubeadm pulls for the version, CoreDNS, pause, and the DNS autoscaler.
  *
- * <p>Mirror layout: every repository under {@code kilonode-<stack>/}. The Kubernetes images sit directly under it
+ * <p>Mirror layout: every repository under {@code <project>-<stack>/} ({@link #prefix}). The Kubernetes images sit directly under it
  * (kube-apiserver, ..., {@code coredns}) because kubeadm, given a custom {@code imageRepository}, looks for
  * {@code <imageRepository>/<name>} and puts CoreDNS at {@code <imageRepository>/coredns} (kubeadm
  * cmd/kubeadm/app/images GetDNSImage). The network images keep their names under the same prefix, so the release's
- * CONTRAIL_REGISTRY becomes {@code <registry>/kilonode-<stack>}.
+ * CONTRAIL_REGISTRY becomes {@code <registry>/<project>-<stack>}.
  */
 public final class ImageCatalog {
 
@@ -33,12 +33,13 @@ public final class ImageCatalog {
     private ImageCatalog() {
     }
 
-    public static String prefix(String stack) {
-        return "kilonode-" + stack;
+    /** The stack's repository prefix in ECR: {@code <project>-<stack>} ({@link ClusterSpec#namePrefix()}). */
+    public static String prefix(ClusterSpec spec) {
+        return spec.namePrefix();
     }
 
     public static List<PinnedImage> of(ClusterSpec spec) {
-        String prefix = prefix(spec.stack());
+        String prefix = prefix(spec);
         int minor = spec.kubernetesMinorNumber();
         List<PinnedImage> images = new ArrayList<>();
         String v = "v" + spec.kubernetesVersion();

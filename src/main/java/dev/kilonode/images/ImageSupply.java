@@ -31,7 +31,7 @@ public class ImageSupply extends ComponentResource {
 
     public static final String TYPE = "kilonode:images:ImageSupply";
 
-    public record Args(String stack, String region, List<PinnedImage> images, Output<String> vpcId, String vpcCidr,
+    public record Args(String stack, String namePrefix, String region, List<PinnedImage> images, Output<String> vpcId, String vpcCidr,
                        List<Output<String>> privateSubnetIds, List<Output<String>> privateRouteTableIds,
                        Map<String, String> tags, boolean production) {
     }
@@ -75,7 +75,7 @@ public class ImageSupply extends ComponentResource {
                     .privateDnsEnabled(true)
                     .subnetIds(Output.all(args.privateSubnetIds()))
                     .securityGroupIds(Output.all(List.of(endpoints.id())))
-                    .tags(withName(args.tags(), "kilonode-" + args.stack() + "-" + service))
+                    .tags(withName(args.tags(), args.namePrefix() + "-" + service))
                     .build(), child);
         }
         new VpcEndpoint(name + "-s3", VpcEndpointArgs.builder()
@@ -83,7 +83,7 @@ public class ImageSupply extends ComponentResource {
                 .serviceName("com.amazonaws." + args.region() + ".s3")
                 .vpcEndpointType("Gateway")
                 .routeTableIds(Output.all(args.privateRouteTableIds()))
-                .tags(withName(args.tags(), "kilonode-" + args.stack() + "-s3"))
+                .tags(withName(args.tags(), args.namePrefix() + "-s3"))
                 .build(), child);
         registerOutputs(Map.of("registry", registry()));
     }
@@ -101,13 +101,13 @@ public class ImageSupply extends ComponentResource {
     }
 
     /** What a node needs to pull from the stack's repositories with its instance role. */
-    public static List<dev.kilonode.iam.NodeIdentity.Statement> pullStatements(String region, String stack) {
+    public static List<dev.kilonode.iam.NodeIdentity.Statement> pullStatements(dev.kilonode.config.ClusterSpec spec) {
         return List.of(
                 // GetAuthorizationToken takes no resource (AWS service authorization reference for ECR).
                 new dev.kilonode.iam.NodeIdentity.Statement("EcrLogin", List.of("ecr:GetAuthorizationToken"),
                         List.of(Output.of("*"))),
                 new dev.kilonode.iam.NodeIdentity.Statement("PullStackImages", List.of("ecr:BatchGetImage",
                         "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
-                        List.of(Output.of("arn:aws:ecr:" + region + ":*:repository/" + ImageCatalog.prefix(stack) + "/*"))));
+                        List.of(Output.of("arn:aws:ecr:" + spec.region() + ":*:repository/" + ImageCatalog.prefix(spec) + "/*"))));
     }
 }

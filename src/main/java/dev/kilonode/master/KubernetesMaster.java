@@ -115,8 +115,8 @@ public class KubernetesMaster extends ComponentResource {
     }
 
     private static List<NodeIdentity.Statement> statements(ClusterSpec spec, Args args, List<Output<String>> readable) {
-        String asgArns = "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/kilonode-"
-                + spec.stack() + "-*";
+        String asgArns = "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/"
+                + spec.namePrefix() + "-*";
         List<NodeIdentity.Statement> all = new ArrayList<>(List.of(
                 new NodeIdentity.Statement("ReadClusterSecretsAndConfig", List.of("ssm:GetParameter"), readable),
                 new NodeIdentity.Statement("WriteEtcdSnapshots", List.of("s3:PutObject", "s3:GetObject"),
@@ -134,7 +134,7 @@ public class KubernetesMaster extends ComponentResource {
                 // The paced scale-out (scale-out-ramp.sh) raises this stack's worker groups' desired capacity.
                 new NodeIdentity.Statement("PaceWorkerScaleOut", List.of("autoscaling:SetDesiredCapacity"),
                         List.of(Output.of(asgArns)))));
-        all.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec.region(), spec.stack()));
+        all.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec));
         return all;
     }
 

@@ -89,7 +89,7 @@ public class NodeGroup extends ComponentResource {
                 new NodeIdentity.Statement("ReportOwnHealth", List.of("autoscaling:SetInstanceHealth"), List.of(Output.of(
                         "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + asgName)))));
         // Pull the stack's mirrored images with the instance role (images.ImageSupply).
-        statements.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec.region(), spec.stack()));
+        statements.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec));
         statements.addAll(NodeIdentity.denyControlPlaneSecrets(spec.region(), spec.ssmPrefix()));
         NodeIdentity identity = new NodeIdentity(name, statements, tags, this);
         var child = CustomResourceOptions.builder().parent(this).build();
@@ -174,7 +174,7 @@ public class NodeGroup extends ComponentResource {
 
     /** Predictable, so IAM statements can name the group before it exists. */
     public static String asgName(ClusterSpec spec, WorkerGroupSpec group) {
-        return "kilonode-" + spec.stack() + "-" + group.name();
+        return spec.namePrefix() + "-" + group.name();
     }
 
     public Output<String> autoScalingGroupName() {

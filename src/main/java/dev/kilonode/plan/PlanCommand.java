@@ -135,7 +135,7 @@ public final class PlanCommand implements Callable<Integer> {
         List<String> placeholders = input.placeholders();
 
         long started = System.nanoTime();
-        PlanEngine.Result result = PlanEngine.run(stack, spec.region(), config, secretKeys, KilonodeStack::define);
+        PlanEngine.Result result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys, KilonodeStack::define);
         if (result.exitCode() != 0 || !result.errors().isEmpty()) {
             stderr.println("kilonode plan: the program failed:");
             result.errors().forEach(e -> stderr.println("  " + e));

@@ -35,6 +35,12 @@ public final class PlanEngine {
 
     public static Result run(String stack, String region, Map<String, String> config, Set<String> secretKeys,
                              Consumer<Context> program) {
+        return run(dev.kilonode.config.DeclaredSettings.project().projectName(), stack, region, config, secretKeys, program);
+    }
+
+    /** Runs {@code program} as project {@code project}'s stack {@code stack} (ctx.projectName() under the engine). */
+    public static Result run(String project, String stack, String region, Map<String, String> config,
+                             Set<String> secretKeys, Consumer<Context> program) {
         Map<String, Map<String, Object>> inputs = new ConcurrentHashMap<>();
         Map<String, String> ids = new ConcurrentHashMap<>();
         Map<String, String> parents = new ConcurrentHashMap<>();
@@ -56,7 +62,7 @@ public final class PlanEngine {
                 return cloud.callAsync(args);
             }
         };
-        String root = "kilonode-" + stack;
+        String root = project + "-" + stack; // the engine names the root stack resource <project>-<stack>
         Map<String, Map<String, CompletableFuture<Boolean>>> secretProbes = new ConcurrentHashMap<>();
         ResourceTransformation recordOptions = args -> {
             Resource r = args.resource();
@@ -71,7 +77,7 @@ public final class PlanEngine {
             return Optional.empty();
         };
         TestOptions options = TestOptions.builder()
-                .projectName("kilonode")
+                .projectName(project)
                 .stackName(stack)
                 .preview(false)
                 .resourceTransformations(List.of(recordOptions))

@@ -166,7 +166,7 @@ final class PlanSummary {
         List<Map<String, Object>> images = (List<Map<String, Object>>) summary.get("images");
         long synced = images.stream().filter(i -> i.get("digest") != null).count();
         out.printf("  images: %d in ECR repositories %s/*, %d with a recorded digest (images/%s.lock.json; "
-                + "`kilonode images sync`)%n", images.size(), dev.kilonode.images.ImageCatalog.prefix(spec.stack()),
+                + "`kilonode images sync`)%n", images.size(), dev.kilonode.images.ImageCatalog.prefix(spec),
                 synced, spec.stack());
         @SuppressWarnings("unchecked")
         List<String> warnings = (List<String>) summary.get("warnings");

@@ -26,7 +26,9 @@ public record StackInput(Map<String, String> config, Set<String> secretKeys, Lis
         Map<String, String> config = new TreeMap<>(stackFile.config());
         Set<String> secretKeys = new LinkedHashSet<>(stackFile.secretKeys());
         List<String> placeholders = Placeholders.fill(config, secretKeys);
-        ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), stack);
+        // The project name from the Pulumi.yaml beside the stack file (the one `pulumi up` there would use).
+        String project = dev.kilonode.config.DeclaredSettings.projectName(file.toAbsolutePath().getParent());
+        ClusterSpec spec = ClusterSpecReader.read(ConfigSource.of(config), project, stack);
         return new StackInput(config, secretKeys, placeholders, spec);
     }
 }

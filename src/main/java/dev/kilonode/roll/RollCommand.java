@@ -38,9 +38,6 @@ public final class RollCommand implements Callable<Integer> {
     @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
     Path projectDir;
 
-    /** The Pulumi project name (Pulumi.yaml {@code name}); part of every URN. */
-    static final String PROJECT = "kilonode";
-
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
 
@@ -60,13 +57,13 @@ public final class RollCommand implements Callable<Integer> {
         try {
             StackInput input = StackInput.load(file, stack);
             ClusterSpec spec = input.spec();
-            PlanEngine.Result result = PlanEngine.run(stack, spec.region(), input.config(), input.secretKeys(),
+            PlanEngine.Result result = PlanEngine.run(spec.project(), stack, spec.region(), input.config(), input.secretKeys(),
                     KilonodeStack::define);
             if (result.exitCode() != 0 || !result.errors().isEmpty()) {
                 stderr.println("kilonode roll: the program failed: " + String.join("; ", result.errors()));
                 return 1;
             }
-            List<RollPlan.Machine> machines = RollPlan.machines(PROJECT, stack, role, spec, result.resources());
+            List<RollPlan.Machine> machines = RollPlan.machines(spec.project(), stack, role, spec, result.resources());
             stdout.print(RollPlan.render(stack, role, machines));
             stdout.flush();
             return 0;

@@ -52,7 +52,7 @@ class RollCommandTest {
 
     /** The URNs the SDK itself gives the master instances (resource.urn() under the SDK's mock engine). */
     static List<String> sdkMasterUrns(String stack, Map<String, String> config) throws Exception {
-        TestOptions options = TestOptions.builder().projectName(RollCommand.PROJECT).stackName(stack).preview(false).build();
+        TestOptions options = TestOptions.builder().projectName(dev.kilonode.config.DeclaredSettings.project().projectName()).stackName(stack).preview(false).build();
         try {
             var result = PulumiTestInternal.builder().options(options).mocks(new MockCloud("us-east-1"))
                     .standardLogger(PulumiTestInternal.logger(Level.SEVERE))

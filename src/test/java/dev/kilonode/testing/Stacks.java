@@ -42,9 +42,15 @@ public final class Stacks {
     }
 
     public static Plan plan(String stack, Map<String, String> config) {
+        return plan(dev.kilonode.config.DeclaredSettings.project().projectName(), stack, config);
+    }
+
+    /** The program run as project {@code project} (what ctx.projectName() returns under the engine). */
+    public static Plan plan(String project, String stack, Map<String, String> config) {
         Set<String> secrets = new LinkedHashSet<>();
         config.keySet().stream().filter(k -> dev.kilonode.config.SecretKeys.ALL.contains(k)).forEach(secrets::add);
-        PlanEngine.Result result = PlanEngine.run(stack, spec(stack, config).region(), config, secrets, KilonodeStack::define);
+        PlanEngine.Result result = PlanEngine.run(project, stack, spec(stack, config).region(), config, secrets,
+                KilonodeStack::define);
         if (!result.errors().isEmpty()) {
             throw new AssertionError("program failed: " + result.errors());
         }
