@@ -5,6 +5,7 @@ import { productionProperty, withDefaults } from "./lib/config";
 import { loadPrices, priceOf, resolvePricesFile, DEFAULT_PRICES_FILE } from "./lib/pricing";
 import { REQUIRED_TAGS, Res, StackView, T, tagsOf, toNumber } from "./lib/resources";
 import { machineUserData, TF_INSTANCES_PATH } from "./lib/userdata";
+import { Deferred } from "./lib/unknowns";
 
 /**
  * AWS resource types whose inputs accept `tags` (pulumi-aws). A resource of another aws: type that
@@ -126,7 +127,8 @@ export interface CostLine {
 }
 
 /** Estimates the stack's hourly on-demand cost. Lines without a unit price are unknown (not counted as 0). */
-export function estimateHourlyCost(view: StackView, prices: { instances?: any; other?: any }, region: string | undefined):
+export function estimateHourlyCost(view: StackView, prices: { instances?: any; other?: any }, region: string | undefined,
+                                   deferred?: Deferred):
     { total: number; lines: CostLine[]; unknown: CostLine[] } {
     const lines: CostLine[] = [];
     const add = (what: string, count: number, unit: number | undefined) => {
@@ -134,20 +136,28 @@ export function estimateHourlyCost(view: StackView, prices: { instances?: any; o
             lines.push({ what, count, unit });
         }
     };
+    // A line that reads an unknown (preview) is left out and undecided; the known part is still a lower bound.
+    const each = (r: Res, fn: () => void) => (deferred ? deferred.check(r, fn) : fn());
     for (const i of view.ofType(T.instance)) {
-        const type = typeof i.props.instanceType === "string" ? i.props.instanceType : undefined;
-        add(`Instance ${i.name} (${type ?? "unknown type"})`, 1, type ? priceOf(prices.instances, region, type) : undefined);
+        each(i, () => {
+            const type = typeof i.props.instanceType === "string" ? i.props.instanceType : undefined;
+            add(`Instance ${i.name} (${type ?? "unknown type"})`, 1, type ? priceOf(prices.instances, region, type) : undefined);
+        });
     }
     for (const a of view.ofType(T.asg)) {
-        const type = view.instanceTypeOfAsg(a);
-        // Paced scale-out: desiredCapacity is only the first step; the group grows to maxSize.
-        const n = toNumber(a.props.maxSize) ?? toNumber(a.props.desiredCapacity) ?? toNumber(a.props.minSize) ?? 0;
-        add(`ASG ${a.name} (${type ?? "unknown type"})`, n, type ? priceOf(prices.instances, region, type) : undefined);
+        each(a, () => {
+            const type = view.instanceTypeOfAsg(a);
+            // Paced scale-out: desiredCapacity is only the first step; the group grows to maxSize.
+            const n = toNumber(a.props.maxSize) ?? toNumber(a.props.desiredCapacity) ?? toNumber(a.props.minSize) ?? 0;
+            add(`ASG ${a.name} (${type ?? "unknown type"})`, n, type ? priceOf(prices.instances, region, type) : undefined);
+        });
     }
     for (const lb of view.ofType(T.loadBalancer, T.loadBalancerAlb)) {
-        const kind = lb.props.loadBalancerType ?? "application";
-        const key = kind === "network" ? "nlb" : kind === "gateway" ? "gwlb" : "alb";
-        add(`${kind} load balancer ${lb.name} (${key})`, 1, priceOf(prices.other, region, key));
+        each(lb, () => {
+            const kind = lb.props.loadBalancerType ?? "application";
+            const key = kind === "network" ? "nlb" : kind === "gateway" ? "gwlb" : "alb";
+            add(`${kind} load balancer ${lb.name} (${key})`, 1, priceOf(prices.other, region, key));
+        });
     }
     for (const n of view.ofType(T.natGateway)) {
         add(`NAT gateway ${n.name} (natGateway)`, 1, priceOf(prices.other, region, "natGateway"));
@@ -180,7 +190,8 @@ export const maxHourlyCost: StackValidationPolicy = {
             return;
         }
         const region = view.region(cfg.region);
-        const est = estimateHourlyCost(view, prices, region);
+        const deferred = new Deferred();
+        const est = estimateHourlyCost(view, prices, region, deferred);
         const fmt = (x: number) => `$${x.toFixed(2)}`;
         if (est.unknown.length > 0) {
             reportViolation(
@@ -198,6 +209,7 @@ export const maxHourlyCost: StackValidationPolicy = {
                 `(largest items: ${top.join("; ")}).`,
             );
         }
+        deferred.finish();
     },
 };
 

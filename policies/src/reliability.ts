@@ -2,6 +2,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { productionProperty, withDefaults } from "./lib/config";
 import { Res, StackView, T, roleOf, tagsOf, toNumber } from "./lib/resources";
+import { Deferred, isUnknown, peek } from "./lib/unknowns";
 
 const INSTANCE_STORE_RE = /\bephemeral\d\b|\/dev\/xvd[b-e]\b|\/dev\/sd[b-e]\b|Instance Storage|instance[- _]store/i;
 
@@ -45,9 +46,11 @@ export function versionedBuckets(view: StackView): VersionedBucket[] {
         if (v.props.versioningConfiguration?.status !== "Enabled") {
             continue;
         }
-        const ref = v.props.bucket;
-        const bucket = view.resolver.resolve(ref, [T.bucketV2, T.bucket]);
-        const names = [ref, bucket?.props.bucket, bucket?.name].filter((x): x is string => typeof x === "string");
+        // The bucket's name is unknown in a preview of a new stack; the input's dependency names the bucket.
+        const ref = peek(v.props, "bucket");
+        const [bucket] = view.refsOf(v, ["bucket"], [T.bucketV2, T.bucket]);
+        const names = [isUnknown(ref) ? undefined : ref, bucket ? peek(bucket.props, "bucket") : undefined, bucket?.name]
+            .filter((x): x is string => typeof x === "string" && !isUnknown(x));
         out.push({ via: v, names, bucket });
     }
     for (const b of view.ofType(T.bucket, T.bucketV2)) {
@@ -71,8 +74,12 @@ export const etcdBackupVersioned: StackValidationPolicy = {
     severity: "high",
     validateStack: (args, reportViolation) => {
         const view = new StackView(args.resources as any as Res[]);
-        const machines = view.ofType(T.instance, T.launchTemplate).filter((m) => etcdOnInstanceStore(view, m));
+        // A machine whose user-data is unknown (preview) may or may not keep etcd on instance store: undecided.
+        const deferred = new Deferred();
+        const machines = view.ofType(T.instance, T.launchTemplate)
+            .filter((m) => deferred.check(m, () => etcdOnInstanceStore(view, m)) === true);
         if (machines.length === 0) {
+            deferred.finish();
             return;
         }
         const versioned = versionedBuckets(view);
@@ -90,8 +97,11 @@ export const etcdBackupVersioned: StackValidationPolicy = {
             if (!backup) {
                 continue;
             }
-            const target = view.resolver.resolve(backup, [T.bucketV2, T.bucket]);
-            const ok = versioned.some((v) => v.names.includes(backup) || (target !== undefined && v.bucket === target));
+            const target = deferred.check(m, () => view.resolver.resolve(backup, [T.bucketV2, T.bucket]) ?? null);
+            if (target === undefined) {
+                continue;
+            }
+            const ok = versioned.some((v) => v.names.includes(backup) || (target !== null && v.bucket === target));
             if (!ok) {
                 reportViolation(
                     `${m.name} keeps etcd on instance store and backs it up to BACKUP_BUCKET=${backup}, but no ` +
@@ -101,6 +111,7 @@ export const etcdBackupVersioned: StackValidationPolicy = {
                 );
             }
         }
+        deferred.finish();
     },
 };
 
@@ -142,7 +153,7 @@ const protectSchema = {
 export const PROTECTED_TYPES: string[] = [T.instance, T.asg, "aws:ebs/volume:Volume"];
 
 /** Resources that make up the control plane: role master/tf-controller machines and the etcd backup bucket(s). */
-export function controlPlaneResources(view: StackView): { r: Res; why: string }[] {
+export function controlPlaneResources(view: StackView, deferred?: Deferred): { r: Res; why: string }[] {
     const out: { r: Res; why: string }[] = [];
     const seen = new Set<Res>();
     const add = (r: Res, why: string) => {
@@ -169,7 +180,8 @@ export function controlPlaneResources(view: StackView): { r: Res; why: string }[
         }
     }
     for (const m of view.ofType(T.instance, T.launchTemplate)) {
-        const backup = view.userData(m).env.BACKUP_BUCKET;
+        // Unknown user-data (preview): which bucket it backs up to is undecided; the other resources still count.
+        const backup = deferred ? deferred.check(m, () => view.userData(m).env.BACKUP_BUCKET) : view.userData(m).env.BACKUP_BUCKET;
         const b = backup ? view.resolver.resolve(backup, [T.bucketV2, T.bucket]) : undefined;
         if (b) {
             add(b, `etcd backup bucket (BACKUP_BUCKET of ${m.name})`);
@@ -194,7 +206,8 @@ export const protectControlPlane: StackValidationPolicy = {
             return;
         }
         const view = new StackView(args.resources as any as Res[]);
-        for (const { r, why } of controlPlaneResources(view)) {
+        const deferred = new Deferred();
+        for (const { r, why } of controlPlaneResources(view, deferred)) {
             if (r.opts?.protect !== true) {
                 reportViolation(
                     `${r.type} ${r.name} (${why}) is not protected. Expected protect: true on control-plane resources ` +
@@ -203,6 +216,7 @@ export const protectControlPlane: StackValidationPolicy = {
                 );
             }
         }
+        deferred.finish();
     },
 };
 

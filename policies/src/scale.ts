@@ -2,6 +2,7 @@
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { formatBytes, formatCpu, parsePercent, parseQuantity } from "./lib/quantity";
 import { Res, StackView, T } from "./lib/resources";
+import { Deferred } from "./lib/unknowns";
 import {
     ETCD_EVENTS_MANIFEST_PATH, findWriteFile, KUBEADM_INIT_PATH, KUBELET_PATCH_PATH, loadYamlDocs,
 } from "./lib/userdata";
@@ -101,8 +102,13 @@ export const controlPlaneTuning: StackValidationPolicy = {
         const context = `for ${size} workers (tier >= ${tier.minWorkers}` +
             (workers.max !== workers.desired ? `; ASG maxSize total ${workers.max}` : "") + ")";
         let inits = 0;
+        // A master whose user-data is unknown (preview) is undecided, not "has no init.yaml".
+        const deferred = new Deferred();
         for (const m of masters) {
-            const ud = view.userData(m);
+            const ud = deferred.check(m, () => view.userData(m));
+            if (!ud) {
+                continue;
+            }
             const where = `${m.name}:${KUBEADM_INIT_PATH}`;
             const init = findWriteFile(ud.cloudConfig, KUBEADM_INIT_PATH);
             if (init) {
@@ -177,12 +183,13 @@ export const controlPlaneTuning: StackValidationPolicy = {
                 }
             }
         }
-        if (inits === 0) {
+        if (inits === 0 && deferred.count === 0) {
             reportViolation(
                 `No master carries ${KUBEADM_INIT_PATH} in its user-data (masters: ${masters.map((m) => m.name).join(", ")}); ` +
                 `cannot check the control-plane tuning ${context}.`,
             );
         }
+        deferred.finish();
     },
 };
 
@@ -204,8 +211,12 @@ export const kubeletReservations: StackValidationPolicy = {
     severity: "medium",
     validateStack: (args, reportViolation) => {
         const view = new StackView(args.resources as any as Res[]);
+        const deferred = new Deferred();
         for (const m of view.machinesWithRole("worker")) {
-            const ud = view.userData(m);
+            const ud = deferred.check(m, () => view.userData(m));
+            if (!ud) {
+                continue;
+            }
             const where = `${m.name}:${KUBELET_PATCH_PATH}`;
             const patch = findWriteFile(ud.cloudConfig, KUBELET_PATCH_PATH);
             if (!patch) {
@@ -258,6 +269,7 @@ export const kubeletReservations: StackValidationPolicy = {
                 );
             }
         }
+        deferred.finish();
     },
 };
 

@@ -1,6 +1,7 @@
 // Security policies: network exposure, instance metadata, disk encryption, secrets in user-data.
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { Res, StackView, T, roleOf } from "./lib/resources";
+import { peekPath, Res, StackView, T, roleOf } from "./lib/resources";
+import { Deferred, isUnknown, peek } from "./lib/unknowns";
 import { coversTcpPorts, describePorts, ingressRulesOf, IngressRule, isOpenCidr } from "./lib/sg";
 import { decodeUserData, parseCloudConfig, SECRET_PLACEHOLDER } from "./lib/userdata";
 
@@ -39,18 +40,31 @@ export const ETCD_PORT_RANGES: [number, number, string][] = [
     [2382, 2383, "events etcd client/peer 2382-2383"],
 ];
 
-/** Security groups attached to machines of the given role (Instance vpcSecurityGroupIds, LaunchTemplate SG ids). */
-function sgRefsOfMachine(m: Res): string[] {
-    const p = m.props;
-    const refs: unknown[] = [
-        ...(Array.isArray(p.vpcSecurityGroupIds) ? p.vpcSecurityGroupIds : []),
-        ...(Array.isArray(p.securityGroups) ? p.securityGroups : []),
-        ...(Array.isArray(p.securityGroupNames) ? p.securityGroupNames : []),
-    ];
-    for (const ni of Array.isArray(p.networkInterfaces) ? p.networkInterfaces : []) {
-        refs.push(...(Array.isArray(ni?.securityGroups) ? ni.securityGroups : []));
+/** Inputs of a machine (Instance, LaunchTemplate) that attach security groups to it. */
+const MACHINE_SG_INPUTS: PropertyKey[][] = [["vpcSecurityGroupIds"], ["securityGroups"], ["securityGroupNames"]];
+
+/** Security groups attached to a machine (Instance vpcSecurityGroupIds, LaunchTemplate SG ids, its ENIs' groups). */
+function sgsOfMachine(view: StackView, m: Res): { sgs: Res[]; unresolved: number } {
+    const sgs: Res[] = [];
+    let unresolved = 0;
+    const paths = [...MACHINE_SG_INPUTS];
+    const enis = peek(m.props, "networkInterfaces");
+    if (Array.isArray(enis)) {
+        enis.forEach((_, i) => paths.push(["networkInterfaces", i, "securityGroups"]));
+    } else if (enis !== undefined && enis !== null) {
+        void m.props.networkInterfaces; // unknown: throws the engine's UnknownValueError
     }
-    return refs.filter((r): r is string => typeof r === "string");
+    for (const path of paths) {
+        const raw = peekPath(m.props, path);
+        if (raw === undefined || raw === null) {
+            continue;
+        }
+        const found = view.refsOf(m, path, [T.securityGroup]);
+        const given = Array.isArray(raw) ? raw.filter((x) => typeof x === "string").length : typeof raw === "string" ? 1 : 0;
+        unresolved += Math.max(0, given - found.length);
+        sgs.push(...found);
+    }
+    return { sgs, unresolved };
 }
 
 export const etcdMasterOnly: StackValidationPolicy = {
@@ -64,25 +78,25 @@ export const etcdMasterOnly: StackValidationPolicy = {
     severity: "critical",
     validateStack: (args, reportViolation) => {
         const view = new StackView(args.resources as Res[]);
+        const deferred = new Deferred();
         const sgs = view.ofType(T.securityGroup);
         const machines = view.ofType(T.instance, T.launchTemplate);
         const masters = machines.filter((m) => roleOf(m) === "master");
 
-        // Security groups attached to masters, and those attached to anything else.
+        // Security groups attached to masters, and those attached to anything else. A machine whose groups are
+        // unknown makes the answer undecidable (finish() reports it), not a pass.
         const onMasters = new Set<Res>();
         const onOthers = new Set<Res>();
         let unresolved = 0;
         for (const m of machines) {
-            for (const ref of sgRefsOfMachine(m)) {
-                const sg = view.resolver.resolve(ref, [T.securityGroup]);
-                if (!sg) {
-                    if (roleOf(m) === "master") {
-                        unresolved++;
-                    }
-                    continue;
-                }
-                (roleOf(m) === "master" ? onMasters : onOthers).add(sg);
+            const attached = deferred.check(m, () => sgsOfMachine(view, m));
+            if (!attached) {
+                continue;
             }
+            if (roleOf(m) === "master") {
+                unresolved += attached.unresolved;
+            }
+            attached.sgs.forEach((sg) => (roleOf(m) === "master" ? onMasters : onOthers).add(sg));
         }
         for (const sg of sgs) {
             if (roleOf(sg) === "master") {
@@ -90,7 +104,7 @@ export const etcdMasterOnly: StackValidationPolicy = {
             }
         }
         if (onMasters.size === 0) {
-            if (masters.length > 0) {
+            if (masters.length > 0 && deferred.count === 0) {
                 reportViolation(
                     `Could not identify the master security group (${masters.length} master machine(s), ` +
                     `${unresolved} unresolvable security group reference(s)). Expected the masters' ` +
@@ -98,10 +112,11 @@ export const etcdMasterOnly: StackValidationPolicy = {
                     "kilonode:role=master, so the etcd ports can be checked.",
                 );
             }
+            deferred.finish();
             return;
         }
 
-        const check = (sg: Res, rule: IngressRule, urn: string, where: string) => {
+        const check = (sg: Res, rule: IngressRule, owner: Res, where: string) => {
             for (const [from, to, label] of ETCD_PORT_RANGES) {
                 if (!coversTcpPorts(rule, from, to)) {
                     continue;
@@ -113,14 +128,35 @@ export const etcdMasterOnly: StackValidationPolicy = {
                 if (rule.prefixLists.length > 0) {
                     problems.push(`prefix list ${rule.prefixLists.join(", ")}`);
                 }
-                for (const ref of rule.sourceSgRefs) {
-                    const src = view.resolver.resolve(ref, [T.securityGroup]);
-                    const same = src === sg || (!rule.inline && rule.targetRef !== undefined && ref === rule.targetRef);
-                    if (!same) {
-                        problems.push(`security group ${src ? src.name : ref}`);
+                // Sources: the rule's security-group references (for an inline rule, only known ids: the inline
+                // ingress list is one input, its dependencies do not say which rule names which group).
+                const sources: Res[] = [];
+                let otherSources: string[] = [];
+                if (rule.inline) {
+                    for (const ref of rule.sourceSgRefs) {
+                        const src = view.resolver.resolve(ref, [T.securityGroup]);
+                        if (src) {
+                            sources.push(src);
+                        } else {
+                            otherSources.push(ref);
+                        }
+                    }
+                } else if (rule.sourceProperty) {
+                    const raw = peek(owner.props, rule.sourceProperty);
+                    if (raw !== undefined && raw !== null) {
+                        sources.push(...view.refsOf(owner, [rule.sourceProperty], [T.securityGroup]));
+                        if (sources.length === 0 && !isUnknown(raw)) {
+                            otherSources = rule.sourceSgRefs;
+                        }
                     }
                 }
-                const selfish = rule.self || rule.sourceSgRefs.length > 0;
+                for (const src of sources) {
+                    if (src !== sg) {
+                        problems.push(`security group ${src.name}`);
+                    }
+                }
+                otherSources.forEach((ref) => problems.push(`security group ${ref}`));
+                const selfish = rule.self || sources.length > 0 || otherSources.length > 0;
                 if (selfish && onOthers.has(sg)) {
                     problems.push(`the group itself, which is also attached to non-master machines`);
                 }
@@ -130,24 +166,29 @@ export const etcdMasterOnly: StackValidationPolicy = {
                 reportViolation(
                     `${where} opens ${label} (${describePorts(rule)}) on master security group ${sg.name} to ` +
                     `${problems.join("; ")}. Expected only the master security group itself (self) as the source.`,
-                    urn,
+                    owner.urn,
                 );
             }
         };
 
         for (const sg of onMasters) {
-            for (const rule of ingressRulesOf(sg.type, sg.props)) {
-                check(sg, rule, sg.urn, `${sg.name} ${rule.label}`);
-            }
+            deferred.check(sg, () => {
+                for (const rule of ingressRulesOf(sg.type, sg.props)) {
+                    check(sg, rule, sg, `${sg.name} ${rule.label}`);
+                }
+            });
         }
         for (const r of view.ofType(T.sgRule, T.sgIngressRule)) {
-            for (const rule of ingressRulesOf(r.type, r.props)) {
-                const target = view.resolver.resolve(rule.targetRef, [T.securityGroup]);
-                if (target && onMasters.has(target)) {
-                    check(target, rule, r.urn, `${r.type} ${r.name}`);
+            deferred.check(r, () => {
+                for (const rule of ingressRulesOf(r.type, r.props)) {
+                    const [target] = rule.targetProperty ? view.refsOf(r, [rule.targetProperty], [T.securityGroup]) : [];
+                    if (target && onMasters.has(target)) {
+                        check(target, rule, r, `${r.type} ${r.name}`);
+                    }
                 }
-            }
+            });
         }
+        deferred.finish();
     },
 };
 
@@ -284,7 +325,18 @@ export const noSecretsInUserData: ResourceValidationPolicy = {
     severity: "critical",
     validateResource: (args, reportViolation) => {
         const ud = decodeUserData(args.type, args.props);
-        if (!ud || ud.text === undefined) {
+        if (!ud) {
+            return;
+        }
+        if (ud.text === undefined) {
+            // Undecodable user-data is not "no secrets": say it could not be checked. The offline plan's [secret]
+            // mask is the one exception (the engine hands the policy the plaintext; only the plan hides it).
+            if (peek(args.props, ud.source) !== SECRET_PLACEHOLDER) {
+                reportViolation(
+                    `${args.type} ${args.name}: ${ud.source} could not be decoded (${ud.problem}), so it cannot be checked ` +
+                    "for secrets. Expected a gzip+base64 (or base64) #cloud-config document.",
+                );
+            }
             return;
         }
         const texts: [string, string][] = [[ud.source, ud.text]];

@@ -1,4 +1,5 @@
 // Resource helpers shared by the policies: type tokens, tags, roles, reference resolution.
+import { isUnknown, peek } from "./unknowns";
 import { INSTANCE, LAUNCH_TEMPLATE, MachineUserData, machineUserData } from "./userdata";
 
 export const T = {
@@ -29,6 +30,25 @@ export interface Res {
     opts?: { protect?: boolean; parent?: string };
     /** Physical id, when known: only the offline harness has one (from the plan); the Pulumi engine passes none. */
     id?: string;
+    /** Stack policies: per input, the resources its value was computed from (the engine fills it). */
+    propertyDependencies?: Record<string, Res[]>;
+}
+
+/** The raw value at a path below obj (see unknowns.peek): stops at, and returns, the first unknown on the way. */
+export function peekPath(obj: unknown, path: readonly PropertyKey[]): unknown {
+    let cur: unknown = obj;
+    for (const key of path) {
+        if (cur === undefined || cur === null || isUnknown(cur)) {
+            return cur;
+        }
+        cur = peek(cur, key);
+    }
+    return cur;
+}
+
+/** True when the raw value is unknown or a list with an unknown element. */
+export function refIsUnknown(raw: unknown): boolean {
+    return isUnknown(raw) || (Array.isArray(raw) && raw.some(isUnknown));
 }
 
 export const ROLE_TAG = "kilonode:role";
@@ -106,8 +126,19 @@ export class Resolver {
             return undefined;
         }
         const pool = types ? this.resources.filter((r) => types.includes(r.type)) : this.resources;
+        // Candidates' own name/bucket/id/arn may be unknown in a preview: those cannot match a known reference now,
+        // but they might once they exist, so they make a miss undecidable (below) rather than a miss.
+        const unknownKeys: [Res, string][] = [];
         for (const r of pool) {
-            const keys = [r.name, r.urn, r.id, r.props?.name, r.props?.bucket, r.props?.id, r.props?.arn];
+            const keys: unknown[] = [r.name, r.urn, r.id];
+            for (const k of ["name", "bucket", "id", "arn"]) {
+                const v = peek(r.props, k);
+                if (isUnknown(v)) {
+                    unknownKeys.push([r, k]);
+                } else {
+                    keys.push(v);
+                }
+            }
             if (keys.some((k) => typeof k === "string" && k === ref)) {
                 return r;
             }
@@ -121,6 +152,11 @@ export class Resolver {
             if (re.test(ref)) {
                 best = r;
             }
+        }
+        if (!best && unknownKeys.length > 0) {
+            // Read the first unknown key through the engine's proxy: it throws the engine's UnknownValueError.
+            const [r, k] = unknownKeys[0];
+            void r.props[k];
         }
         return best;
     }
@@ -179,13 +215,44 @@ export class StackView {
         };
     }
 
+    /**
+     * The resources an input of `owner` refers to (ids, names or ARNs of other resources of `types`): a reference or
+     * a list of them, at `path` below the top-level input `path[0]`. A reference that is unknown (the referenced
+     * resource is created by the same update, so its id does not exist yet) stands for the resources of `types` the
+     * input depends on (propertyDependencies); without such a dependency the unknown propagates (the engine's
+     * UnknownValueError). References that match nothing are left out.
+     */
+    refsOf(owner: Res, path: readonly PropertyKey[], types: readonly string[]): Res[] {
+        const raw = peekPath(owner.props, path);
+        if (refIsUnknown(raw)) {
+            const deps = (owner.propertyDependencies?.[String(path[0])] ?? []).filter((d) => types.includes(d.type));
+            if (deps.length > 0) {
+                const known = Array.isArray(raw) ? raw.filter((x) => !isUnknown(x)) : [];
+                return [...new Set([...deps, ...known.map((x) => this.resolver.resolve(x, types)).filter((x): x is Res => !!x)])];
+            }
+            // Read it through the engine's proxy: throws the engine's UnknownValueError for this path.
+            let cur: any = owner.props;
+            for (const key of path) {
+                cur = cur?.[key];
+                if (Array.isArray(cur)) {
+                    [...cur];
+                }
+            }
+        }
+        const refs = Array.isArray(raw) ? raw : [raw];
+        return refs.map((x) => this.resolver.resolve(x, types)).filter((x): x is Res => !!x);
+    }
+
     /** The launch template an ASG launches from (launchTemplate, or mixedInstancesPolicy's specification). */
     launchTemplateOf(asg: Res): Res | undefined {
-        const spec = asg.props.launchTemplate
-            ?? asg.props.mixedInstancesPolicy?.launchTemplate?.launchTemplateSpecification;
-        const refs = spec ? [spec.id, spec.launchTemplateId, spec.name, spec.launchTemplateName] : [];
-        for (const ref of refs) {
-            const lt = this.resolver.resolve(ref, [T.launchTemplate]);
+        const specPath = peek(asg.props, "launchTemplate") !== undefined && peek(asg.props, "launchTemplate") !== null
+            ? ["launchTemplate"] : ["mixedInstancesPolicy", "launchTemplate", "launchTemplateSpecification"];
+        for (const key of ["id", "launchTemplateId", "name", "launchTemplateName"]) {
+            const raw = peekPath(asg.props, [...specPath, key]);
+            if (raw === undefined || raw === null) {
+                continue;
+            }
+            const [lt] = this.refsOf(asg, [...specPath, key], [T.launchTemplate]);
             if (lt) {
                 return lt;
             }

@@ -1,11 +1,20 @@
 // Security-group ingress rules in one shape, whichever of the three AWS resource forms declared them.
 import { T } from "./resources";
 
+/**
+ * One ingress rule. `targetRef` and `sourceSgRefs` are read only when a policy asks for them: they are ids of
+ * other resources, unknown in a preview until those exist, and a check that does not need them (0.0.0.0/0 in a rule's
+ * CIDRs) must not become undecidable because of them. `owner`/`targetProperty`/`sourceProperty` say where they
+ * came from, so a stack policy can follow the input's propertyDependencies instead.
+ */
 export interface IngressRule {
     /** Where the rule sits, for messages: "ingress[2]" or "rule". */
     label: string;
     /** Inline rules belong to the security group being validated; separate rules name it here. */
     inline: boolean;
+    /** The top-level input holding targetRef / sourceSgRefs (separate rules only). */
+    targetProperty?: string;
+    sourceProperty?: string;
     targetRef?: string;
     protocol: string;
     fromPort?: number;
@@ -46,7 +55,10 @@ export function ingressRulesOf(type: string, props: Record<string, any>): Ingres
             toPort: num(r?.toPort),
             cidrs: [...strList(r?.cidrBlocks), ...strList(r?.ipv6CidrBlocks)],
             prefixLists: strList(r?.prefixListIds),
-            sourceSgRefs: strList(r?.securityGroups),
+            sourceProperty: "ingress",
+            get sourceSgRefs() {
+                return strList(r?.securityGroups);
+            },
             self: r?.self === true,
             description: typeof r?.description === "string" ? r.description : "",
         }));
@@ -58,13 +70,19 @@ export function ingressRulesOf(type: string, props: Record<string, any>): Ingres
         return [{
             label: "rule",
             inline: false,
-            targetRef: typeof props.securityGroupId === "string" ? props.securityGroupId : undefined,
+            targetProperty: "securityGroupId",
+            sourceProperty: "sourceSecurityGroupId",
+            get targetRef() {
+                return typeof props.securityGroupId === "string" ? props.securityGroupId : undefined;
+            },
             protocol: String(props.protocol ?? ""),
             fromPort: num(props.fromPort),
             toPort: num(props.toPort),
             cidrs: [...strList(props.cidrBlocks), ...strList(props.ipv6CidrBlocks)],
             prefixLists: strList(props.prefixListIds),
-            sourceSgRefs: strList(props.sourceSecurityGroupId),
+            get sourceSgRefs() {
+                return strList(props.sourceSecurityGroupId);
+            },
             self: props.self === true,
             description: typeof props.description === "string" ? props.description : "",
         }];
@@ -73,13 +91,19 @@ export function ingressRulesOf(type: string, props: Record<string, any>): Ingres
         return [{
             label: "rule",
             inline: false,
-            targetRef: typeof props.securityGroupId === "string" ? props.securityGroupId : undefined,
+            targetProperty: "securityGroupId",
+            sourceProperty: "referencedSecurityGroupId",
+            get targetRef() {
+                return typeof props.securityGroupId === "string" ? props.securityGroupId : undefined;
+            },
             protocol: String(props.ipProtocol ?? ""),
             fromPort: num(props.fromPort),
             toPort: num(props.toPort),
             cidrs: [...strList(props.cidrIpv4), ...strList(props.cidrIpv6)],
             prefixLists: strList(props.prefixListId),
-            sourceSgRefs: strList(props.referencedSecurityGroupId),
+            get sourceSgRefs() {
+                return strList(props.referencedSecurityGroupId);
+            },
             self: false,
             description: typeof props.description === "string" ? props.description : "",
         }];

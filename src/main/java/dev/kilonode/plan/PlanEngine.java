@@ -27,7 +27,17 @@ import java.util.logging.Level;
  */
 public final class PlanEngine {
 
-    public record Result(List<PlannedResource> resources, List<String> errors, int exitCode) {
+    /**
+     * {@code propertyDependencies}: in a preview, per resource ("type::name"), the resources each input depends on
+     * ("type::name"), as the SDK declares them in the RegisterResourceRequest; the engine hands them to stack policies
+     * ({@code PolicyResource.propertyDependencies}). Empty outside a preview.
+     */
+    public record Result(List<PlannedResource> resources, List<String> errors, int exitCode,
+                         Map<String, Map<String, List<String>>> propertyDependencies) {
+
+        public Result(List<PlannedResource> resources, List<String> errors, int exitCode) {
+            this(resources, errors, exitCode, Map.of());
+        }
     }
 
     private PlanEngine() {
@@ -41,7 +51,20 @@ public final class PlanEngine {
     /** Runs {@code program} as project {@code project}'s stack {@code stack} (ctx.projectName() under the engine). */
     public static Result run(String project, String stack, String region, Map<String, String> config,
                              Set<String> secretKeys, Consumer<Context> program) {
+        return run(project, stack, region, config, secretKeys, program, false);
+    }
+
+    /**
+     * With {@code preview}, runs the program as `pulumi preview` of a new stack does: creates get no id and no
+     * computed outputs (the SDK's preview mode turns them into unknowns), and each resource's inputs are recorded
+     * from the RegisterResource request itself (see {@link PreviewInputs}), so an input that depends on an unknown
+     * carries the engine's unknown sentinel where the SDK put it instead of being dropped, which is what the
+     * mock monitor's deserializer does with unknowns.
+     */
+    public static Result run(String project, String stack, String region, Map<String, String> config,
+                             Set<String> secretKeys, Consumer<Context> program, boolean preview) {
         Map<String, Map<String, Object>> inputs = new ConcurrentHashMap<>();
+        Map<String, pulumirpc.Resource.RegisterResourceRequest> requests = new ConcurrentHashMap<>();
         Map<String, String> ids = new ConcurrentHashMap<>();
         Map<String, String> parents = new ConcurrentHashMap<>();
         Map<String, Boolean> protect = new ConcurrentHashMap<>();
@@ -51,6 +74,10 @@ public final class PlanEngine {
             @Override
             public CompletableFuture<ResourceResult> newResourceAsync(ResourceArgs args) {
                 inputs.put(key(args.type, args.name), normalize(args.inputs));
+                if (preview) {
+                    // A create under preview: the provider only echoes the inputs; ids and computed outputs are unknown.
+                    return CompletableFuture.completedFuture(ResourceResult.of(Optional.empty(), args.inputs));
+                }
                 return cloud.newResourceAsync(args).thenApply(result -> {
                     result.id.ifPresent(id -> ids.put(key(args.type, args.name), id));
                     return result;
@@ -79,7 +106,7 @@ public final class PlanEngine {
         TestOptions options = TestOptions.builder()
                 .projectName(project)
                 .stackName(stack)
-                .preview(false)
+                .preview(preview)
                 .resourceTransformations(List.of(recordOptions))
                 .build();
         TestResult result;
@@ -87,6 +114,7 @@ public final class PlanEngine {
             result = PulumiTestInternal.builder()
                     .options(options)
                     .mocks(recording)
+                    .monitorDecorator(preview ? monitor -> PreviewInputs.recording(recording, requests) : monitor -> monitor)
                     .standardLogger(PulumiTestInternal.logger(Level.SEVERE))
                     .config(config, secretKeys)
                     .build()
@@ -97,6 +125,9 @@ public final class PlanEngine {
         List<PlannedResource> resources = new ArrayList<>();
         for (Resource r : result.resources()) {
             String k = key(r.pulumiResourceType(), r.pulumiResourceName());
+            if (preview && requests.containsKey(k)) {
+                inputs.put(k, PreviewInputs.of(requests.get(k).getObject()));
+            }
             inputs.computeIfPresent(k, (key, in) -> maskSecrets(in, secretProbes.getOrDefault(key, Map.of())));
             String parent = r.pulumiResourceType().equals("pulumi:pulumi:Stack") ? null : parents.getOrDefault(k, root);
             resources.add(new PlannedResource(r.pulumiResourceType(), r.pulumiResourceName(), parent,
@@ -106,7 +137,9 @@ public final class PlanEngine {
         resources.sort(Comparator.comparing(PlannedResource::type).thenComparing(PlannedResource::name));
         List<String> errors = new ArrayList<>(result.errors());
         result.exceptions().forEach(e -> errors.add(String.valueOf(e.getMessage())));
-        return new Result(List.copyOf(resources), List.copyOf(errors), result.exitCode());
+        Map<String, Map<String, List<String>>> dependencies = new java.util.TreeMap<>();
+        requests.forEach((k, request) -> dependencies.put(k, PreviewInputs.propertyDependencies(request)));
+        return new Result(List.copyOf(resources), List.copyOf(errors), result.exitCode(), dependencies);
     }
 
     /**
