@@ -1,6 +1,7 @@
 // All kilonode policies, importable without starting the policy server (tests, offline harness).
 import type { Policies } from "@pulumi/policy";
 import { costPolicies } from "./cost";
+import { imagePolicies } from "./images";
 import { reliabilityPolicies } from "./reliability";
 import { scalePolicies } from "./scale";
 import { securityPolicies } from "./security";
@@ -12,4 +13,5 @@ export const policies: Policies = [
     ...reliabilityPolicies,
     ...scalePolicies,
     ...costPolicies,
+    ...imagePolicies,
 ];

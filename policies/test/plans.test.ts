@@ -7,6 +7,7 @@ import * as path from "path";
 import { formatViolations, loadPlan, PlanElement } from "../src/offline/harness";
 import { ROOT } from "./lib/fixture";
 import { assertCaughtExactly, CONFIGS, mandatory, MUTATIONS, packConfig, run } from "./lib/scenarios";
+import { IMAGES_POLICY } from "../src/images";
 
 export const PLAN_DIR = process.env.KILONODE_PLAN_DIR
     ? path.resolve(process.env.KILONODE_PLAN_DIR)
@@ -66,5 +67,38 @@ for (const stack of ["dev", "scale"]) {
                 });
             }
         }
+    });
+}
+
+/**
+ * Issue 12's image rule over the real plans, in production. What the plan renders decides the expectation, from the
+ * plan's own summary.json `images` (the catalog with the digest `kilonode images sync` recorded, null before a sync):
+ * - not mirrored (a digest missing; main as of this test: nodes pull upstream images): the rule reports the upstream
+ *   images, by name - the vRouter DaemonSet's Docker Hub images and kubeadm's default registry.k8s.io on the master;
+ * - mirrored (every image has a digest): every reference the plan renders is in the stack's ECR by digest, so the
+ *   rule reports nothing, and the plan renders images at all (the rule did look at something).
+ */
+for (const stack of ["dev", "scale"]) {
+    it(`plan ${stack}: ${IMAGES_POLICY} with config/production.json matches what the plan renders (summary.json images)`, async (t) => {
+        const plan = planOf(stack);
+        const summary = JSON.parse(fs.readFileSync(path.join(PLAN_DIR, stack, "summary.json"), "utf8"));
+        const images: { source: string; digest: string | null }[] = summary.images ?? [];
+        assert.ok(images.length > 0, "summary.json lists no images");
+        const mirrored = images.every((i) => typeof i.digest === "string" && /^sha256:[0-9a-f]{64}$/.test(i.digest));
+        const { config } = packConfig("production.json");
+        const found = (await run(plan, config)).filter((v) => v.policy === IMAGES_POLICY);
+        t.diagnostic(`${mirrored ? "mirrored" : "not mirrored"}: ${found.length} violation(s)`);
+        if (mirrored) {
+            assert.deepEqual(found, [], formatViolations(found));
+            const workloads = plan.filter((e) => /^kubernetes:apps\/v1:(DaemonSet|Deployment)$/.test(e.type));
+            assert.ok(workloads.length > 0, "the mirrored plan renders no workload");
+            return;
+        }
+        assert.ok(found.every((v) => v.level === "mandatory"));
+        const on = (name: string) => found.find((v) => v.urn?.endsWith(`::${name}`))?.message ?? "";
+        assert.match(on("contrail-agent"), /container opensdn-vrouter-agent: \S+ \(registry docker\.io is not the stack's ECR registry; not pinned by digest/);
+        const master = plan.find((e) => e.type === "aws:ec2/instance:Instance" && e.name.includes("master"));
+        assert.ok(master, "no master instance");
+        assert.match(on(master!.name), /ClusterConfiguration\.imageRepository: registry\.k8s\.io/);
     });
 }

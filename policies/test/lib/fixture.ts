@@ -16,6 +16,8 @@ export function userDataText(role: string): string {
 }
 
 const STACK = "fixture";
+/** The fixture stack's AWS account (its ECR registry is FIXTURE_ACCOUNT.dkr.ecr.us-east-1.amazonaws.com). */
+export const FIXTURE_ACCOUNT = "111122223333";
 
 export function tags(role?: string, extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -40,7 +42,14 @@ export function buildFixtureStack(): PlanElement[] {
     const root = `kilonode-${STACK}`;
     const resources: PlanElement[] = [
         el("pulumi:pulumi:Stack", root, null, {}),
-        el("pulumi:providers:aws", "default", root, { region: "us-east-1" }),
+        el("pulumi:providers:aws", "default", root, { region: "us-east-1", allowedAccountIds: [FIXTURE_ACCOUNT] }),
+        // The stack's image mirror (issue 12): kubeadm's imageRepository, the events etcd pod and the TF deployer
+        // pull from these; tags immutable because kubeadm and the deployer pull by tag.
+        ...["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy", "coredns", "pause"]
+            .map((repo) => el("aws:ecr/repository:Repository", `images-${repo}`, root, {
+                name: `kilonode-${STACK}/${repo}`, imageTagMutability: "IMMUTABLE",
+                imageScanningConfiguration: { scanOnPush: true }, tags: tags(),
+            })),
         el("kilonode:network:Network", "network", root, {}),
         el("kilonode:cluster:ControlPlane", "control-plane", root, {}),
         el("kilonode:cluster:WorkerGroup", "worker", root, {}),
