@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prepare an Ubuntu node for kubeadm and the vRouter (kernel series, headers, hugepages, DNS, containerd,
 # pinned kubelet/kubeadm/kubectl). Idempotent. `check-kernel`: the boot check (kilonode-kernel-check.service).
+# The image bake (components/BakedNodeImage/bake-node.sh) runs this same script; on a node booted from that image
+# /etc/kilonode/baked.json names what it holds, and the package installs are skipped when it matches.
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${KILONODE_ENV_FILE:-/etc/kilonode/kilonode.env}"
@@ -9,6 +11,7 @@ set -euo pipefail
 : "${KUBERNETES_VERSION:?} ${KUBERNETES_MINOR:?} ${KERNEL_SERIES:?} ${KERNEL_PACKAGE:?} ${KERNEL_HEADERS_PACKAGE:?}"
 : "${HUGE_PAGES_2MB:?}"
 KERNEL_RELEASE=${KILONODE_KERNEL_RELEASE:-$(uname -r)}
+R=${KILONODE_ROOT:-}
 
 # vrouter.ko is built on the node for the running kernel; the release supports one series (kernel.series).
 kernel_supported() { [[ $KERNEL_RELEASE == "$KERNEL_SERIES".*-aws ]]; }
@@ -25,13 +28,21 @@ if [[ ${1:-} == check-kernel ]]; then check_kernel; exit; fi
 
 marker="$KILONODE_STATE_DIR/install-kubernetes-$KUBERNETES_VERSION.done"
 if [[ -f $marker ]]; then log "kubernetes $KUBERNETES_VERSION already installed"; exit 0; fi
+# The baked image's marker (bake-node.sh): same Kubernetes version, kernel package and series as this node's env.
+baked_matches() {
+  local m=$R/etc/kilonode/baked.json
+  [[ -s $m ]] || return 1
+  if ! command -v jq >/dev/null 2>&1; then log "baked image: jq missing, cannot read $m"; return 1; fi
+  [[ $(jq -r '.kubernetesVersion, .kernelPackage, .kernelSeries' "$m" 2>/dev/null | paste -sd' ') \
+    == "$KUBERNETES_VERSION $KERNEL_PACKAGE $KERNEL_SERIES" ]]
+}
 export DEBIAN_FRONTEND=noninteractive
 # cloud-init and unattended-upgrades may hold the dpkg lock at boot: wait instead of failing.
 apt_get() { apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
 
 log "swap off (kubelet refuses to run with swap)"
 swapoff -a
-sed -ri '/\sswap\s/s/^([^#])/#\1/' /etc/fstab
+sed -ri '/\sswap\s/s/^([^#])/#\1/' "$R/etc/fstab"
 
 log "host DNS: /etc/resolv.conf -> systemd-resolved's upstream file (tf-charms fix_dns_settings)"
 # vhost0 takes the NIC and the stub resolver loses its per-link servers; the upstream file keeps the VPC's.
@@ -43,13 +54,14 @@ else
 fi
 
 log "kernel modules and sysctls for bridged pod traffic; $HUGE_PAGES_2MB 2 MB hugepages for the vRouter agent"
-printf 'overlay\nbr_netfilter\n' >/etc/modules-load.d/kilonode-k8s.conf
+printf 'overlay\nbr_netfilter\n' >"$R/etc/modules-load.d/kilonode-k8s.conf"
 modprobe overlay
 modprobe br_netfilter
 printf 'net.bridge.bridge-nf-call-iptables = 1\nnet.bridge.bridge-nf-call-ip6tables = 1\nnet.ipv4.ip_forward = 1\nvm.nr_hugepages = %s\n' \
-  "$HUGE_PAGES_2MB" >/etc/sysctl.d/99-kilonode-k8s.conf
+  "$HUGE_PAGES_2MB" >"$R/etc/sysctl.d/99-kilonode-k8s.conf"
 sysctl --system >/dev/null
 
+install_packages() {
 log "apt repository pkgs.k8s.io v$KUBERNETES_MINOR"
 retry_with_backoff 5 30 apt_get update
 retry_with_backoff 3 60 apt_get install apt-transport-https ca-certificates curl gpg jq containerd
@@ -71,36 +83,44 @@ for meta in linux-aws linux-image-aws linux-headers-aws; do
 done
 systemctl enable kilonode-kernel-check.service >/dev/null 2>&1 || true
 check_kernel || log "kernel: continuing; kilonode-kernel-check.service fails until the node runs $KERNEL_SERIES"
-install -d -m 0755 /etc/apt/keyrings
-key=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
+install -d -m 0755 "$R/etc/apt/keyrings"
+key=$R/etc/apt/keyrings/kubernetes-apt-keyring.gpg
 retry_with_backoff 5 30 curl -fsSL -o "$key.asc" "https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/Release.key"
 gpg --batch --yes --dearmor -o "$key" "$key.asc"
 rm -f "$key.asc"
 echo "deb [signed-by=$key] https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/ /" \
-  >/etc/apt/sources.list.d/kubernetes.list
+  >"$R/etc/apt/sources.list.d/kubernetes.list"
 retry_with_backoff 5 30 apt_get update
 
 log "kubelet/kubeadm/kubectl $KUBERNETES_VERSION (held so unattended upgrades cannot skew versions)"
 apt_get install --allow-change-held-packages --allow-downgrades \
   "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
 apt-mark hold kubelet kubeadm kubectl >/dev/null
+}
+if baked_matches; then
+  log "baked image: $R/etc/kilonode/baked.json matches Kubernetes $KUBERNETES_VERSION and $KERNEL_PACKAGE; no package installs"
+  check_kernel || log "kernel: continuing; kilonode-kernel-check.service fails until the node runs $KERNEL_SERIES"
+else
+  install_packages
+fi
 
 log "containerd with SystemdCgroup=true (kubelet's cgroupDriver is systemd since 1.22)"
-install -d /etc/containerd
-containerd config default >/etc/containerd/config.toml.new
-sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' /etc/containerd/config.toml.new
+cfg=$R/etc/containerd/config.toml
+install -d "$R/etc/containerd"
+containerd config default >"$cfg.new"
+sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' "$cfg.new"
 # The sandbox (pause) image must match what kubeadm expects, or kubeadm warns and kubelet re-pulls.
 pause=$(kubeadm config images list --kubernetes-version "v$KUBERNETES_VERSION" 2>/dev/null | grep /pause: || true)
-[[ -n $pause ]] && sed -i "s|sandbox_image = .*|sandbox_image = \"$pause\"|" /etc/containerd/config.toml.new
-if ! cmp -s /etc/containerd/config.toml.new /etc/containerd/config.toml; then
-  mv /etc/containerd/config.toml.new /etc/containerd/config.toml
+[[ -n $pause ]] && sed -i "s|sandbox_image = .*|sandbox_image = \"$pause\"|" "$cfg.new"
+if ! cmp -s "$cfg.new" "$cfg"; then
+  mv "$cfg.new" "$cfg"
   systemctl restart containerd
 else
-  rm -f /etc/containerd/config.toml.new
+  rm -f "$cfg.new"
 fi
 systemctl enable --now containerd kubelet
 printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\n' \
-  >/etc/crictl.yaml
+  >"$R/etc/crictl.yaml"
 
 install -d "$KILONODE_STATE_DIR"
 touch "$marker"

@@ -13,6 +13,7 @@ import dev.kilonode.config.ConfigValidationException;
 import dev.kilonode.config.SecretKeys;
 import dev.kilonode.config.WorkerGroupSpec;
 import dev.kilonode.backup.EtcdBackupBucket;
+import dev.kilonode.bake.BakedNodeImage;
 import dev.kilonode.cni.ClusterAddons;
 import dev.kilonode.controller.TungstenFabricController;
 import dev.kilonode.master.ApiLoadBalancer;
@@ -73,6 +74,17 @@ public final class KilonodeStack {
                 ImageCatalog.of(spec), network.vpcId(), spec.network().vpcCidr().toString(), network.privateSubnetIds(),
                 network.privateRouteTableIds(), spec.tagsFor(null), spec.production()), inAws);
 
+        // Masters and workers boot amiId (install at boot) or the AMI the stack bakes from it (kilonode:nodeImage).
+        Output<String> nodeAmi = Output.of(spec.amiId());
+        if (spec.nodeImage() == ClusterSpec.NodeImage.BAKED) {
+            BakedNodeImage baked = new BakedNodeImage("kilonode-node-image", new BakedNodeImage.Args(spec,
+                    BakedNodeImage.contentsOrFail(spec), network.vpcId(), network.privateSubnetIds().get(0),
+                    spec.tagsFor(null)), inAws);
+            nodeAmi = baked.amiId();
+            ctx.export("nodeImage", Output.tuple(Output.of(baked.recipeName() + " " + baked.version()), nodeAmi)
+                    .applyValue(t -> Map.of("recipe", t.t1, "amiId", t.t2 == null ? "" : t.t2)));
+        }
+
         var kilonode = ctx.config("kilonode");
         ClusterSecrets secrets = new ClusterSecrets("kilonode-secrets", new ClusterSecrets.Args(spec.ssmPrefix(), spec.pki(),
                 new ClusterSecrets.SecretValues(kilonode.requireSecret(key(SecretKeys.CA_KEY)),
@@ -105,7 +117,7 @@ public final class KilonodeStack {
         String caCertHash = CaCertHash.of(spec.pki().caCertificate());
         KubernetesMaster masters = new KubernetesMaster("kilonode-master", new KubernetesMaster.Args(spec, tuning,
                 network.privateSubnetIds(), network.securityGroupId(Role.MASTER), api, caCertHash,
-                backups.bucketName(), backups.bucketArn(), backups.prefix(), masterReadable), inAws);
+                backups.bucketName(), backups.bucketArn(), backups.prefix(), masterReadable, nodeAmi), inAws);
 
         secrets.restrictDecryptTo("kilonode-secrets-pki", masters.roleArn(), spec.region(), spec.stack());
 
@@ -113,7 +125,7 @@ public final class KilonodeStack {
         for (WorkerGroupSpec group : spec.workerGroups()) {
             NodeGroup nodes = new NodeGroup("kilonode-" + group.name(), new NodeGroup.Args(spec, group, tuning,
                     network.privateSubnetIds(), network.securityGroupId(Role.WORKER), api.internalDnsName(), caCertHash,
-                    secrets.bootstrapTokenArn()), inAws);
+                    secrets.bootstrapTokenArn(), nodeAmi), inAws);
             groupNames.put(group.name(), nodes.autoScalingGroupName());
         }
 

@@ -31,7 +31,8 @@ public record ClusterSpec(
         ExpiryAction expiryAction,
         PkiSpec pki,
         java.util.Set<String> rollMachines,
-        int apiReadyTimeoutMinutes) {
+        int apiReadyTimeoutMinutes,
+        NodeImage nodeImage) {
 
     /**
      * Control-plane machines (e.g. {@code kilonode-master-0}) being replaced right now by {@code kilonode roll}: only
@@ -42,6 +43,12 @@ public record ClusterSpec(
     }
 
     public enum ExpiryAction { DESTROY, PARK }
+
+    /**
+     * What masters and workers boot from: the stock Ubuntu AMI ({@code amiId}, everything installed at boot) or the
+     * AMI the stack bakes from it with EC2 Image Builder ({@code bake.BakedNodeImage}).
+     */
+    public enum NodeImage { STOCK, BAKED }
 
     /** Workers the groups actually run: zero for every group while the cluster is parked. */
     public int workerCount() {

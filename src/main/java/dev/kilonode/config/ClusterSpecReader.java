@@ -226,6 +226,7 @@ public final class ClusterSpecReader {
         crossChecks(podsPerWorker, groups, expiresOn);
         Set<String> rollMachines = rollMachines(controllers, masters);
         int apiReadyTimeoutMinutes = integer("apiReadyTimeoutMinutes", 20, 1, 120);
+        ClusterSpec.NodeImage nodeImage = nodeImage();
         checkKeys();
 
         if (!problems.isEmpty()) {
@@ -233,7 +234,7 @@ public final class ClusterSpecReader {
         }
         return new ClusterSpec(project, stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
                 List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki,
-                rollMachines, apiReadyTimeoutMinutes);
+                rollMachines, apiReadyTimeoutMinutes, nodeImage);
     }
 
     /**
@@ -643,6 +644,19 @@ public final class ClusterSpecReader {
             default -> {
                 problem("expiryAction", v, "park (scale workers to zero) or destroy");
                 yield ClusterSpec.ExpiryAction.PARK;
+            }
+        };
+    }
+
+    private ClusterSpec.NodeImage nodeImage() {
+        String v = string("nodeImage", "stock");
+        return switch (v) {
+            case "stock" -> ClusterSpec.NodeImage.STOCK;
+            case "baked" -> ClusterSpec.NodeImage.BAKED;
+            default -> {
+                problem("nodeImage", v, "stock (boot amiId and install at boot) or baked (an EC2 Image Builder AMI the "
+                        + "stack builds from amiId)");
+                yield ClusterSpec.NodeImage.STOCK;
             }
         };
     }

@@ -119,6 +119,10 @@ public final class NodeIdentity {
         return role.arn();
     }
 
+    public Output<String> roleName() {
+        return role.name();
+    }
+
     static Output<String> policyDocument(List<Statement> statements) {
         List<Output<List<String>>> resourceLists = statements.stream().map(s -> Output.all(s.resources())).toList();
         return Output.all(resourceLists).applyValue(resolved -> {

@@ -33,7 +33,16 @@ public class KubernetesMaster extends ComponentResource {
     public record Args(ClusterSpec spec, TuningProfile tuning, List<Output<String>> privateSubnetIds,
                        Output<String> securityGroupId, ApiLoadBalancer api, String caCertHash,
                        Output<String> backupBucketName, Output<String> backupBucketArn, String backupPrefix,
-                       List<Output<String>> readableSecretArns) {
+                       List<Output<String>> readableSecretArns, Output<String> amiId) {
+
+        /** Booting the stack's {@code amiId}. */
+        public Args(ClusterSpec spec, TuningProfile tuning, List<Output<String>> privateSubnetIds,
+                    Output<String> securityGroupId, ApiLoadBalancer api, String caCertHash,
+                    Output<String> backupBucketName, Output<String> backupBucketArn, String backupPrefix,
+                    List<Output<String>> readableSecretArns) {
+            this(spec, tuning, privateSubnetIds, securityGroupId, api, caCertHash, backupBucketName, backupBucketArn,
+                    backupPrefix, readableSecretArns, Output.of(spec.amiId()));
+        }
     }
 
     /** kubeadm, etcd-events and files under {@code <ssmPrefix>/control-plane/master-<i>/}. */
@@ -84,7 +93,7 @@ public class KubernetesMaster extends ComponentResource {
                     .apply(u -> Output.all(scriptArns).applyValue(arns -> u));
             Instance master = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i, "master",
                     spec.masters(), spec.masterIp(i), args.privateSubnetIds().get(i % args.privateSubnetIds().size()),
-                    args.securityGroupId(), identity.profileName(), userData), this);
+                    args.securityGroupId(), identity.profileName(), userData), this, args.amiId());
             instances.add(master);
             new TargetGroupAttachment(name + "-" + i + "-api", TargetGroupAttachmentArgs.builder()
                     .targetGroupArn(args.api().apiTargetGroupArn())

@@ -31,10 +31,15 @@ public final class ControlPlaneMachine {
     }
 
     public static Instance create(ClusterSpec spec, Args a, Resource parent) {
+        return create(spec, a, parent, Output.of(spec.amiId()));
+    }
+
+    /** With the AMI to boot: {@code amiId}, or the baked node image's (a change is ignored like any other, see below). */
+    public static Instance create(ClusterSpec spec, Args a, Resource parent, Output<String> ami) {
         Map<String, String> tags = new LinkedHashMap<>(spec.tagsFor(a.role()));
         tags.put("Name", a.name());
         var b = InstanceArgs.builder()
-                .ami(spec.amiId())
+                .ami(ami)
                 .instanceType(a.size().instanceType().name())
                 .subnetId(a.subnetId())
                 .privateIp(a.privateIp())

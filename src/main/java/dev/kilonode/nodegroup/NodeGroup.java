@@ -71,7 +71,16 @@ public class NodeGroup extends ComponentResource {
 
     public record Args(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning,
                        List<Output<String>> privateSubnetIds, Output<String> securityGroupId,
-                       Output<String> apiInternalHost, String caCertHash, Output<String> bootstrapTokenArn) {
+                       Output<String> apiInternalHost, String caCertHash, Output<String> bootstrapTokenArn,
+                       Output<String> amiId) {
+
+        /** Booting the stack's {@code amiId}. */
+        public Args(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning, List<Output<String>> privateSubnetIds,
+                    Output<String> securityGroupId, Output<String> apiInternalHost, String caCertHash,
+                    Output<String> bootstrapTokenArn) {
+            this(spec, group, tuning, privateSubnetIds, securityGroupId, apiInternalHost, caCertHash, bootstrapTokenArn,
+                    Output.of(spec.amiId()));
+        }
     }
 
     private final Group group;
@@ -102,7 +111,8 @@ public class NodeGroup extends ComponentResource {
         var lt = LaunchTemplateArgs.builder()
                 .namePrefix(asgName + "-")
                 .description("kilonode " + spec.stack() + " worker group " + g.name())
-                .imageId(spec.amiId())
+                // amiId, or the baked node image's: a new AMI is a new template version, rolled by instance refresh.
+                .imageId(args.amiId())
                 .instanceType(g.instanceType().name())
                 .userData(userData)
                 .vpcSecurityGroupIds(Output.all(List.of(args.securityGroupId())))

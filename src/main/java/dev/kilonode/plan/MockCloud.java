@@ -48,12 +48,24 @@ public final class MockCloud implements Mocks {
                 state.putIfAbsent("bucket", trim(args.name, 40) + "-" + hash.substring(0, 8));
                 state.put("arn", "arn:aws:s3:::" + state.get("bucket"));
             }
-            case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/policy:Policy" ->
-                    state.put("arn", "arn:aws:iam::" + ACCOUNT + ":" + shortType.substring(0, 1).toLowerCase()
-                            + shortType.substring(1) + "/" + args.name);
+            case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile", "aws:iam/policy:Policy" -> {
+                state.put("arn", "arn:aws:iam::" + ACCOUNT + ":" + shortType.substring(0, 1).toLowerCase()
+                        + shortType.substring(1) + "/" + args.name);
+                // The engine auto-names these (the logical name and a suffix) before the provider sees them.
+                state.putIfAbsent("name", args.name);
+            }
             case "aws:ssm/parameter:Parameter" ->
                     state.put("arn", "arn:aws:ssm:" + region + ":" + ACCOUNT + ":parameter" + args.inputs.getOrDefault("name", "/" + args.name));
             case "aws:ec2/launchTemplate:LaunchTemplate" -> state.put("latestVersion", 1);
+            // Image Builder ARNs name the version (component/<name>/<version>/<build>), so a new version is a new ARN,
+            // and the AMI an image produced (outputResources[].amis[].image) follows the recipe it was built from.
+            case "aws:imagebuilder/component:Component" -> state.put("arn", "arn:aws:imagebuilder:" + region + ":" + ACCOUNT
+                    + ":component/" + args.inputs.get("name") + "/" + args.inputs.get("version") + "/1");
+            case "aws:imagebuilder/imageRecipe:ImageRecipe" -> state.put("arn", "arn:aws:imagebuilder:" + region + ":"
+                    + ACCOUNT + ":image-recipe/" + args.inputs.get("name") + "/" + args.inputs.get("version"));
+            case "aws:imagebuilder/image:Image" -> state.put("outputResources", java.util.List.of(Map.of("amis",
+                    java.util.List.of(Map.of("image", "ami-" + hash(String.valueOf(args.inputs.get("imageRecipeArn")))
+                                    .substring(0, 17), "region", region, "accountId", ACCOUNT, "name", args.name)))));
             default -> { }
         }
         return CompletableFuture.completedFuture(ResourceResult.of(Optional.of(id), state));

@@ -135,7 +135,19 @@ public final class PlanCommand implements Callable<Integer> {
         List<String> placeholders = input.placeholders();
 
         long started = System.nanoTime();
-        PlanEngine.Result result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys, KilonodeStack::define);
+        // The program reads images/<stack>.lock.json (a baked node image needs its digests) from the project dir.
+        String before = System.getProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
+        System.setProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY, projectDir.toString());
+        PlanEngine.Result result;
+        try {
+            result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys, KilonodeStack::define);
+        } finally {
+            if (before == null) {
+                System.clearProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
+            } else {
+                System.setProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY, before);
+            }
+        }
         if (result.exitCode() != 0 || !result.errors().isEmpty()) {
             stderr.println("kilonode plan: the program failed:");
             result.errors().forEach(e -> stderr.println("  " + e));

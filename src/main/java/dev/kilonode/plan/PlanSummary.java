@@ -35,6 +35,7 @@ final class PlanSummary {
         summary.put("workers", workers(spec));
         summary.put("scaleOut", scaleOut(spec));
         summary.put("images", images(spec));
+        summary.put("nodeImage", nodeImage(spec, resources));
         Pricing pricing = Pricing.load();
         CostEstimate cost = CostEstimate.of(spec, pricing);
         summary.put("cost", cost.toMap());
@@ -109,6 +110,25 @@ final class PlanSummary {
         return out;
     }
 
+    /** What masters and workers boot from (kilonode:nodeImage), in the words the printout uses. */
+    private static Map<String, Object> nodeImage(ClusterSpec spec, List<PlannedResource> resources) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("setting", spec.nodeImage().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("parentAmi", spec.amiId());
+        if (spec.nodeImage() == ClusterSpec.NodeImage.BAKED) {
+            PlannedResource recipe = resources.stream().filter(r -> r.type().equals("aws:imagebuilder/imageRecipe:ImageRecipe"))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("nodeImage baked but no image recipe planned"));
+            String label = recipe.inputs().get("name") + " " + recipe.inputs().get("version");
+            m.put("recipe", label);
+            m.put("summary", "masters and workers boot from the baked image " + label + " (EC2 Image Builder on "
+                    + spec.amiId() + "; cloud-init configures and joins); TF controllers boot " + spec.amiId());
+        } else {
+            m.put("summary", "nodes boot from the stock Ubuntu AMI " + spec.amiId() + " and install at boot "
+                    + "(containerd, kubelet/kubeadm/kubectl, held kernel and headers; images pulled, vrouter.ko built)");
+        }
+        return m;
+    }
+
     /** The paced scale-out: the bound, where it comes from, and the simulated ramp for this stack's workers. */
     private static Map<String, Object> scaleOut(ClusterSpec spec) {
         JoinPacing p = JoinPacing.forCluster(TuningProfile.forCluster(ClusterSize.of(spec)), spec.masters().count());
@@ -158,9 +178,12 @@ final class PlanSummary {
                 t.etcd().quotaBackendBytes() >> 30, spec.eventsEtcdEnabled() ? "on" : "off");
         out.println("  " + CostEstimate.of(spec, Pricing.load()).summaryLine());
         @SuppressWarnings("unchecked")
+        Map<String, Object> nodeImage = (Map<String, Object>) summary.get("nodeImage");
+        out.println("  node image: " + nodeImage.get("summary"));
+        @SuppressWarnings("unchecked")
         Map<String, Object> ramp = (Map<String, Object>) ((Map<String, Object>) summary.get("scaleOut")).get("ramp");
         out.println("  " + JoinPacing.forCluster(t, spec.masters().count()).summaryLine());
-        out.printf("  ramp: %s workers in %s steps, all Ready after ~%s min (simulated, stock AMI)%n",
+        out.printf("  ramp: %s workers in %s steps, all Ready after ~%s min (simulated with the stock AMI's boot inputs)%n",
                 ramp.get("workers"), ramp.get("steps"), ramp.get("minutesToAllReady"));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> images = (List<Map<String, Object>>) summary.get("images");

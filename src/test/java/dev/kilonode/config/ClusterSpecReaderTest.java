@@ -78,6 +78,8 @@ class ClusterSpecReaderTest {
                 arguments("kilonode:apiReadyTimeoutMinutes", "0", "from 1 to 120"),
                 arguments("kilonode:apiReadyTimeoutMinutes", "soon", "from 1 to 120"),
                 arguments("kilonode:rollMachines", "kilonode-master-7", "control-plane machine names separated by commas: kilonode-master-0"),
+                arguments("kilonode:nodeImage", "golden", "stock (boot amiId and install at boot) or baked"),
+                arguments("kilonode:nodeImage", "", "remove the line to use the default stock"),
                 arguments("kilonode:podsPerWorker", "0", "from 1 to 250"),
                 arguments("kilonode:owner", "", "required"),
                 arguments("kilonode:costCenter", "bad\u0001value", "AWS tag value"),
