@@ -1,0 +1,61 @@
+package dev.kilonode.bake;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kilonode.plan.PlanCommand;
+import dev.kilonode.testing.Stacks;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Day 2 with a baked image: a new bake (here: a new digest in the lock) is a new AMI; `plan --diff` says the workers
+ * roll by instance refresh and the masters ignore it until `kilonode roll`.
+ */
+class BakedImageDay2Test {
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run plan(String... args) {
+        PlanCommand cmd = new PlanCommand();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        cmd.output(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code = new CommandLine(cmd).execute(args);
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aNewBakeRollsTheWorkersAndTheMastersIgnoreIt(@TempDir Path tmp) throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("project"));
+        Files.copy(Path.of("Pulumi.yaml"), project.resolve("Pulumi.yaml"));
+        Files.writeString(project.resolve("Pulumi.dev.yaml"), Files.readString(Path.of("Pulumi.dev.yaml"))
+                .replace("config:\n", "config:\n  kilonode:nodeImage: baked\n"));
+        var config = Stacks.config("dev");
+        config.put("kilonode:nodeImage", "baked");
+        var spec = Stacks.spec("dev", config);
+
+        BakeFixtures.writeLock(project, spec, "a");
+        Run first = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("before").toString());
+        assertThat(first.code()).as(first.err()).isZero();
+        assertThat(first.out()).contains("node image: masters and workers boot from the baked image " + spec.namePrefix() + "-node 1.0.");
+
+        BakeFixtures.writeLock(project, spec, "b");
+        Run second = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("after").toString(),
+                "--diff", tmp.resolve("before").toString());
+        assertThat(second.code()).as(second.err()).isZero();
+        assertThat(second.out())
+                .contains("rolls 3 workers of " + spec.namePrefix() + "-worker (new launch-template version: instance refresh)")
+                .contains("/imageId: update that rolls instances/pods")
+                .contains("ignored by `pulumi up`: master 0 keeps its old ami")
+                .contains("roll it with `kilonode roll masters --stack dev`")
+                .contains("/ami: ignored (would delete, then replace)")
+                .contains("aws:imagebuilder/image:Image");
+    }
+}
