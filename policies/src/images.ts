@@ -63,7 +63,15 @@ export function stackRegistry(view: StackView): StackRegistry {
     const accounts = new Set<string>();
     const repositories = new Map<string, Res>();
     for (const p of view.ofType(T.awsProvider)) {
-        const allowed = p.props.allowedAccountIds;
+        // Provider inputs reach the engine as strings: a list is JSON text ('["123456789012"]').
+        let allowed: unknown = p.props.allowedAccountIds;
+        if (typeof allowed === "string") {
+            try {
+                allowed = JSON.parse(allowed);
+            } catch {
+                allowed = [allowed];
+            }
+        }
         for (const a of Array.isArray(allowed) ? allowed : []) {
             if (typeof a === "string") {
                 accounts.add(a);

@@ -282,6 +282,7 @@ function isPlaceholderValue(raw: string): boolean {
         /^(null|~|true|false|none|changeme-from-ssm)$/i.test(v) ||
         /^__[A-Z0-9_]+__$/.test(v) ||            // __BOOTSTRAP_TOKEN__ and friends, substituted on the node
         /^\$/.test(v) ||                          // $VAR, ${VAR}, $(aws ssm get-parameter ...)
+        /^(os\.environ\s*\[|os\.environ\.get\s*\(|os\.getenv\s*\(|process\.env\.|ENV\s*\[)/.test(v) || // read from the environment at run time
         /^\{\{.*\}\}$/.test(v) ||                 // templates
         /^<.*>$/.test(v) ||                       // <placeholder>
         /^(\/|~\/|\.\/)\S*$/.test(v) ||              // a file path (ssh_private_key: /root/.ssh/id_rsa), not the secret

@@ -136,6 +136,16 @@ describe("kilonode-images-from-stack-registry", () => {
             /imageRepository: .*kilonode-fixture \(pulls by tag from repositories whose tags are mutable \(kilonode-fixture\/etcd\)/);
     });
 
+    it("reads the provider's allowedAccountIds as the engine passes provider inputs (JSON text)", async () => {
+        const plan = withDaemonSet(`444455556666.dkr.ecr.us-east-1.amazonaws.com/kilonode-fixture/opensdn-vrouter-agent@${DIGEST}`);
+        plan.find((e) => e.type === "pulumi:providers:aws")!.inputs.allowedAccountIds = JSON.stringify([FIXTURE_ACCOUNT]);
+        const ms = await messagesFor(plan);
+        assert.equal(ms.length, 1);
+        assert.match(ms[0], /account 444455556666's registry, the stack's account is 111122223333/);
+        plan.find((e) => e.name === "vrouter")!.inputs.spec.template.spec.containers[0].image = GOOD;
+        assert.deepEqual(await messagesFor(plan), []);
+    });
+
     it("reports every ECR reference when the stack's account cannot be told", async () => {
         const plan = clone(buildFixtureStack());
         delete plan.find((e) => e.type === "pulumi:providers:aws")!.inputs.allowedAccountIds;

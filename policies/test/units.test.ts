@@ -87,6 +87,10 @@ describe("secret detection", () => {
         assert.equal(findSecrets("token: __BOOTSTRAP_TOKEN__").length, 0);
         assert.equal(findSecrets("TOKEN=$(aws ssm get-parameter --with-decryption --name /x/bootstrap-token)").length, 0);
         assert.equal(findSecrets("  password: \"[secret]\"").length, 0);
+        // A value read from the environment at run time is not a literal secret (the TF controller's registry login).
+        assert.equal(findSecrets('    CONTAINER_REGISTRY_USERNAME="AWS", CONTAINER_REGISTRY_PASSWORD=os.environ["ECR_TOKEN"])').length, 0);
+        assert.equal(findSecrets("  token = os.getenv('TOKEN')").length, 0);
+        assert.equal(findSecrets("    CONTAINER_REGISTRY_PASSWORD=hunter2").length, 1);
         assert.equal(findSecrets("ssh_private_key: /root/.ssh/id_rsa").length, 0);
         assert.equal(findSecrets("# the token: comes from SSM").length, 0);
         assert.equal(findSecrets("automountServiceAccountToken: false").length, 0);
