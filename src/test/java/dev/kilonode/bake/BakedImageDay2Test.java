@@ -45,6 +45,17 @@ class BakedImageDay2Test {
         Run first = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("before").toString());
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).contains("node image: masters and workers boot from the baked image " + spec.namePrefix() + "-node 1.0.");
+        var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("before/summary.json").toFile())
+                .get("nodeImage");
+        assertThat(summary.get("setting").asText()).isEqualTo("baked");
+        assertThat(summary.get("recipe").asText()).matches(java.util.regex.Pattern.quote(spec.namePrefix()) + "-node 1\\.0\\.\\d+");
+        assertThat(summary.get("parentAmi").asText()).isEqualTo(spec.amiId());
+
+        // The same stack on stock says so, and builds nothing.
+        Run stock = plan("--stack", "dev", "--out", tmp.resolve("stock").toString());
+        assertThat(stock.code()).as(stock.err()).isZero();
+        assertThat(stock.out()).contains("node image: nodes boot from the stock Ubuntu AMI " + spec.amiId() + " and install at boot");
+        assertThat(Files.readString(tmp.resolve("stock/resources.json"))).doesNotContain("aws:imagebuilder/");
 
         BakeFixtures.writeLock(project, spec, "b");
         Run second = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("after").toString(),
