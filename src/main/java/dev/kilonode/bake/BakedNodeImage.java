@@ -95,7 +95,8 @@ public class BakedNodeImage extends ComponentResource {
                 .name(this.name)
                 .version(version)
                 .platform("Linux")
-                .supportedOsVersions("Ubuntu " + spec.tungstenFabric().ubuntuRelease())
+                // No supportedOsVersions: Image Builder prefix-matches it against the parent's OS version string, whose
+                // form for Ubuntu AMIs could not be checked here; amiId is validated as the release's Ubuntu already.
                 .description("kilonode " + spec.stack() + " node: Kubernetes " + spec.kubernetesVersion()
                         + ", held kernel, vrouter.ko, locked images")
                 .data(document)
