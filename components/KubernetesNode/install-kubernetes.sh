@@ -25,6 +25,7 @@ check_kernel() {
   return 1
 }
 if [[ ${1:-} == check-kernel ]]; then check_kernel; exit; fi
+: "${PAUSE_IMAGE:?}" "${ECR_CREDENTIAL_PROVIDER_URL:?}" "${CREDENTIAL_PROVIDER_BIN_DIR:?}"
 
 marker="$KILONODE_STATE_DIR/install-kubernetes-$KUBERNETES_VERSION.done"
 if [[ -f $marker ]]; then log "kubernetes $KUBERNETES_VERSION already installed"; exit 0; fi
@@ -96,6 +97,15 @@ log "kubelet/kubeadm/kubectl $KUBERNETES_VERSION (held so unattended upgrades ca
 apt_get install --allow-change-held-packages --allow-downgrades \
   "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
 apt-mark hold kubelet kubeadm kubectl >/dev/null
+
+log "kubelet image credential provider: $ECR_CREDENTIAL_PROVIDER_URL"
+install -d "$R$CREDENTIAL_PROVIDER_BIN_DIR"
+local bin=$R$CREDENTIAL_PROVIDER_BIN_DIR/ecr-credential-provider sum
+retry_with_backoff 5 30 curl -fsSL -o "$bin.new" "$ECR_CREDENTIAL_PROVIDER_URL"
+retry_with_backoff 5 30 curl -fsSL -o "$bin.sha256" "$ECR_CREDENTIAL_PROVIDER_URL.sha256"
+read -r sum _ <"$bin.sha256"
+echo "$sum  $bin.new" | sha256sum -c --quiet || die "ecr-credential-provider: checksum mismatch"
+chmod 0755 "$bin.new" && mv "$bin.new" "$bin"
 }
 if baked_matches; then
   log "baked image: $R/etc/kilonode/baked.json matches Kubernetes $KUBERNETES_VERSION and $KERNEL_PACKAGE; no package installs"
@@ -109,9 +119,10 @@ cfg=$R/etc/containerd/config.toml
 install -d "$R/etc/containerd"
 containerd config default >"$cfg.new"
 sed -i 's/SystemdCgroup = false/SystemdCgroup = true/' "$cfg.new"
-# The sandbox (pause) image must match what kubeadm expects, or kubeadm warns and kubelet re-pulls.
-pause=$(kubeadm config images list --kubernetes-version "v$KUBERNETES_VERSION" 2>/dev/null | grep /pause: || true)
-[[ -n $pause ]] && sed -i "s|sandbox_image = .*|sandbox_image = \"$pause\"|" "$cfg.new"
+# The sandbox (pause) image: the stack's mirror, by digest (containerd 1.7's CRI key).
+sed -i "s|sandbox_image = .*|sandbox_image = \"$PAUSE_IMAGE\"|" "$cfg.new"
+grep -qF "sandbox_image = \"$PAUSE_IMAGE\"" "$cfg.new" ||
+  die "containerd: no sandbox_image key in its default config ($(containerd --version)); cannot set $PAUSE_IMAGE"
 if ! cmp -s "$cfg.new" "$cfg"; then
   mv "$cfg.new" "$cfg"
   systemctl restart containerd
@@ -119,6 +130,9 @@ else
   rm -f "$cfg.new"
 fi
 systemctl enable --now containerd kubelet
+log "pause: pre-pulling $PAUSE_IMAGE (containerd pulls the sandbox image itself, without the kubelet's credentials)"
+retry_with_backoff 5 30 ecr_pull "$PAUSE_IMAGE" || die "pause: cannot pull $PAUSE_IMAGE from the stack's ECR"
+
 printf 'runtime-endpoint: unix:///run/containerd/containerd.sock\nimage-endpoint: unix:///run/containerd/containerd.sock\n' \
   >"$R/etc/crictl.yaml"
 

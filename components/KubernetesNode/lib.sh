@@ -70,6 +70,16 @@ render_token() {
 }
 valid_token() { [[ $1 =~ ^[a-z0-9]{6}\.[a-z0-9]{16}$ ]]; }
 
+# ecr_pull REF: containerd pulls REF itself (not through the kubelet, whose ecr-credential-provider covers only
+# its own pulls), from the stack's ECR with a token from the instance role (12 h; in argv only for the pull).
+ecr_pull() {
+  local auth=()
+  if [[ $1 == *.dkr.ecr.*.amazonaws.com/* ]]; then
+    auth=(--user "AWS:$(aws ecr get-login-password --region "$KILONODE_REGION")") || return 1
+  fi
+  ctr -n k8s.io images pull "${auth[@]}" "$1" >/dev/null
+}
+
 # etcd_tool "DIR..." CMD ARGS...: run etcdctl/etcdutl from etcd's own release image ($ETCD_TOOLS_IMAGE,
 # gcr.io/etcd-development/etcd, built from etcd's Dockerfile-release which ships etcd, etcdctl and etcdutl).
 # kubeadm's registry.k8s.io/etcd image has no etcdutl (kubernetes cluster/images/etcd/Makefile, amd64: only
@@ -81,7 +91,7 @@ etcd_tool() {
   : "${ETCD_TOOLS_IMAGE:?}"
   for d in $dirs; do mounts+=(--mount "type=bind,src=$d,dst=$d,options=rbind:rw"); done
   if ! ctr -n k8s.io images ls -q | grep -qxF "$ETCD_TOOLS_IMAGE"; then
-    retry_with_backoff 5 30 ctr -n k8s.io images pull "$ETCD_TOOLS_IMAGE" >/dev/null || return 1
+    retry_with_backoff 5 30 ecr_pull "$ETCD_TOOLS_IMAGE" || return 1
   fi
   ctr -n k8s.io run --rm --net-host "${mounts[@]}" "$ETCD_TOOLS_IMAGE" "kilonode-$cmd-$$-$RANDOM" \
     "/usr/local/bin/$cmd" "$@"

@@ -65,7 +65,28 @@ if ! ssh-keygen -F "$my_ip" -f "$SSH_DIR/known_hosts" >/dev/null 2>&1; then
   retry_with_backoff 5 10 ssh-keyscan -H "$my_ip" >>"$SSH_DIR/known_hosts"
 fi
 
-cp "$INSTANCES" "$DEPLOYER/config/instances.yaml"
+(umask 077 && cp "$INSTANCES" "$DEPLOYER/config/instances.yaml") && chmod 0600 "$DEPLOYER/config/instances.yaml"
+if [[ -n ${ECR_REGISTRY:-} ]]; then
+  # The deployer's docker role logs in with these (tf-ansible-deployer playbooks/roles/docker/tasks/main.yml). The
+  # token (12 h, instance role) goes only into the deployer's 0600 copy, through the environment, never argv or logs.
+  if ! command -v aws >/dev/null; then
+    retry_with_backoff 3 60 snap install aws-cli --classic
+    ln -sfn /snap/bin/aws /usr/local/bin/aws
+  fi
+  ECR_TOKEN=$(aws ecr get-login-password --region "$KILONODE_REGION") ||
+    die "tf: cannot get an ECR login token for $ECR_REGISTRY (instance role, ecr:GetAuthorizationToken)"
+  ECR_TOKEN=$ECR_TOKEN "$SYSTEM_PYTHON" - "$DEPLOYER/config/instances.yaml" <<'PY' || die "tf: cannot add the registry login"
+import os, sys, yaml
+path = sys.argv[1]
+with open(path) as f:
+    doc = yaml.safe_load(f)
+login = doc.setdefault("global_configuration", {})
+login["CONTAINER_REGISTRY_USERNAME"] = "AWS"
+login["CONTAINER_REGISTRY_PASSWORD"] = os.environ["ECR_TOKEN"]
+with os.fdopen(os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o600), "w") as f:
+    yaml.safe_dump(doc, f, default_flow_style=False)
+PY
+fi
 cd "$DEPLOYER"
 # --limit keeps localhost: the deployer's first play runs there and builds the container_hosts group
 # from instances.yaml; without it the later plays would find no hosts.

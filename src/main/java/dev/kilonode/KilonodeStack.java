@@ -19,6 +19,7 @@ import dev.kilonode.controller.TungstenFabricController;
 import dev.kilonode.master.ApiLoadBalancer;
 import dev.kilonode.master.KubernetesMaster;
 import dev.kilonode.nodegroup.NodeGroup;
+import dev.kilonode.images.BringUp;
 import dev.kilonode.images.ImageCatalog;
 import dev.kilonode.images.ImageSupply;
 import dev.kilonode.pki.ClusterSecrets;
@@ -51,7 +52,13 @@ public final class KilonodeStack {
         return fullKey.substring(fullKey.indexOf(':') + 1);
     }
 
+    /** The program {@code pulumi up} runs: the image lock is read from the project directory (the working directory). */
     public static void define(Context ctx) {
+        define(ctx, BringUp.lockDirectory(java.nio.file.Path.of("")));
+    }
+
+    /** The program with {@code images/<stack>.lock.json} read from {@code lockDir}. */
+    public static void define(Context ctx, java.nio.file.Path lockDir) {
         ClusterSpec spec;
         try {
             spec = ClusterSpecReader.read(ConfigSource.of(ctx), ctx.projectName(), ctx.stackName());
@@ -60,10 +67,25 @@ public final class KilonodeStack {
             throw new RunException(e.getMessage());
         }
         ClusterSpecReader.warnings(spec, java.time.LocalDate.now(java.time.ZoneOffset.UTC)).forEach(w -> ctx.log().warn(w));
+        BringUp bringUp;
+        try {
+            bringUp = BringUp.decide(spec, lockDir);
+        } catch (BringUp.LockException e) {
+            throw new RunException(e.getMessage());
+        }
+        if (System.getenv(BringUp.LOCK_DIR_ENV) != null && lockDir.equals(BringUp.lockDirectory(lockDir))) {
+            ctx.log().warn("image lock read from " + lockDir + " (" + BringUp.LOCK_DIR_ENV + ", test fixtures only)");
+        }
         TuningProfile tuning = TuningProfile.forCluster(ClusterSize.of(spec));
 
-        // An explicit provider: the region comes from our validated config, not from ambient aws:region.
-        Provider aws = new Provider("aws", ProviderArgs.builder().region(spec.region()).build());
+        // An explicit provider: the region comes from our validated config, not from ambient aws:region. With an image
+        // lock, only the lock registry's account may be changed (allowedAccountIds, pulumi-aws provider argument; the
+        // provider refuses to plan or apply with credentials of any other account), so a lock made in another account
+        // can never render references nodes here could not pull.
+        var providerArgs = ProviderArgs.builder().region(spec.region());
+        bringUp.lock().flatMap(l -> dev.kilonode.images.ImageRefs.accountOf(l.registry()))
+                .ifPresent(account -> providerArgs.allowedAccountIds(List.of(account)));
+        Provider aws = new Provider("aws", providerArgs.build());
         var inAws = ComponentResourceOptions.builder().providers(aws).build();
 
         Network network = new Network("kilonode", new NetworkArgs(spec.network(), spec.availabilityZones(),
@@ -73,6 +95,16 @@ public final class KilonodeStack {
         ImageSupply imageSupply = new ImageSupply("kilonode-images", new ImageSupply.Args(spec.stack(), spec.namePrefix(), spec.region(),
                 ImageCatalog.of(spec), network.vpcId(), spec.network().vpcCidr().toString(), network.privateSubnetIds(),
                 network.privateRouteTableIds(), spec.tagsFor(null), spec.production()), inAws);
+        ctx.export("bringUpPhase", Output.of(bringUp.phase()));
+        ctx.export("imageRegistry", imageSupply.registry());
+        ctx.export("region", Output.of(spec.region()));
+        ctx.export("vpcId", network.vpcId());
+        if (!bringUp.complete()) {
+            ctx.log().warn(bringUp.nextSteps(spec.stack()));
+            return;
+        }
+        // From here on every image reference renders from the lock: registry/repository@sha256:...
+        spec = spec.withImages(bringUp.images());
 
         // Masters and workers boot amiId (install at boot) or the AMI the stack bakes from it (kilonode:nodeImage).
         Output<String> nodeAmi = Output.of(spec.amiId());
@@ -142,7 +174,6 @@ public final class KilonodeStack {
                 List.of(masters, api), ComponentResourceOptions.Empty, gate);
         ctx.export(ControlPlaneChange.OUTPUT, masters.instanceIds().applyValue(ControlPlaneChange::key));
 
-        ctx.export("vpcId", network.vpcId());
         ctx.export("publicSubnetIds", Output.all(network.publicSubnetIds()));
         ctx.export("privateSubnetIds", Output.all(network.privateSubnetIds()));
         Map<String, Output<String>> groups = new LinkedHashMap<>();
@@ -171,8 +202,6 @@ public final class KilonodeStack {
         ctx.export("workerCount", Output.of(spec.workerCount()));
         ctx.export("tuningTier", Output.of(tuning.tier()));
         ctx.export("scaleOutJoinBound", Output.of(pacing.joinBound()));
-        ctx.export("region", Output.of(spec.region()));
-        ctx.export("imageRegistry", imageSupply.registry());
     }
 
 }

@@ -56,7 +56,11 @@ public final class ClusterAddons {
         ComponentResourceOptions inCluster = ComponentResourceOptions.merge(base,
                 ComponentResourceOptions.builder().providers(k8s).build());
         ContrailCni cni = new ContrailCni("contrail", ContrailCniArgs.of(spec, inClusterApiUrl), inCluster);
-        ClusterDns dns = new ClusterDns("dns", tuning, inCluster);
+        var images = spec.images();
+        int minor = spec.kubernetesMinorNumber();
+        ClusterDns dns = new ClusterDns("dns", tuning, images.of(ClusterDns.AUTOSCALER_IMAGE),
+                images.of(dev.kilonode.images.ImageCatalog.coredns(spec)), inCluster);
+        KubeProxyImage.pin(images.of(dev.kilonode.images.ImageCatalog.kubernetes(spec, "kube-proxy")), inCluster);
         return new Deployed(k8s, cni, dns);
     }
 }

@@ -24,6 +24,6 @@ public record ContrailCniArgs(String clusterName, List<String> controllerIps, Ou
     public static ContrailCniArgs of(ClusterSpec spec, Output<String> apiServerUrl) {
         return new ContrailCniArgs("kilonode-" + spec.stack(), spec.controllerIps(), apiServerUrl,
                 spec.network().podCidr().toString(), spec.network().serviceCidr().toString(),
-                ContrailImages.of(spec.tungstenFabric()));
+                ContrailImages.of(spec));
     }
 }

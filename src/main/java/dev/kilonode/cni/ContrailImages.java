@@ -5,16 +5,20 @@ import dev.kilonode.release.NetworkRelease;
 
 /**
  * The network release's node images, from the stack's {@code tfRegistry}/{@code tfTag} (the manifests'
- * CONTRAIL_REGISTRY / CONTRAIL_CONTAINER_TAG) and the names in the release's row of the compatibility table.
+ * CONTRAIL_REGISTRY / CONTRAIL_CONTAINER_TAG) and the names in the release's row of the compatibility table, as the
+ * stack's mirror holds them ({@code registry/kilonode-<stack>/<name>@sha256:...}).
  */
-public record ContrailImages(String registry, String tag, NetworkRelease.NodeImages names) {
+public record ContrailImages(String registry, String tag, NetworkRelease.NodeImages names,
+                             dev.kilonode.images.ImageRefs refs) {
 
-    public static ContrailImages of(TungstenFabricSpec tf) {
-        return new ContrailImages(tf.registry(), tf.tag(), tf.release().nodeImages());
+    public static ContrailImages of(dev.kilonode.config.ClusterSpec spec) {
+        TungstenFabricSpec tf = spec.tungstenFabric();
+        return new ContrailImages(tf.registry(), tf.tag(), tf.release().nodeImages(), spec.images());
     }
 
+    /** What a node pulls for the release's image {@code name}: the stack's mirror of {@code tfRegistry/name:tfTag}. */
     public String image(String name) {
-        return registry + "/" + name + ":" + tag;
+        return refs.of(registry + "/" + name + ":" + tag);
     }
 
     public String nodeInit() {

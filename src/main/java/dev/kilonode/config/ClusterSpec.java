@@ -32,7 +32,8 @@ public record ClusterSpec(
         PkiSpec pki,
         java.util.Set<String> rollMachines,
         int apiReadyTimeoutMinutes,
-        NodeImage nodeImage) {
+        NodeImage nodeImage,
+        dev.kilonode.images.ImageRefs images) {
 
     /**
      * Control-plane machines (e.g. {@code kilonode-master-0}) being replaced right now by {@code kilonode roll}: only
@@ -49,6 +50,17 @@ public record ClusterSpec(
      * AMI the stack bakes from it with EC2 Image Builder ({@code bake.BakedNodeImage}).
      */
     public enum NodeImage { STOCK, BAKED }
+
+    /**
+     * The same cluster whose nodes pull these images. {@link ClusterSpecReader} sets {@code ImageRefs.upstream}; the
+     * stack program replaces it with the image lock's references before it registers any node
+     * ({@code images.BringUp}).
+     */
+    public ClusterSpec withImages(dev.kilonode.images.ImageRefs refs) {
+        return new ClusterSpec(project, stack, region, availabilityZones, network, amiId, sshKeyName, controllers, masters,
+                workerGroups, parked, kubernetesVersion, tungstenFabric, etcd, podsPerWorker, costTags, production,
+                expiresOn, expiryAction, pki, rollMachines, apiReadyTimeoutMinutes, nodeImage, refs);
+    }
 
     /** Workers the groups actually run: zero for every group while the cluster is parked. */
     public int workerCount() {

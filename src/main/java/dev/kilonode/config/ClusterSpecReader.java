@@ -232,9 +232,11 @@ public final class ClusterSpecReader {
         if (!problems.isEmpty()) {
             throw new ConfigValidationException(problems);
         }
-        return new ClusterSpec(project, stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
+        ClusterSpec spec = new ClusterSpec(project, stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
                 List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki,
-                rollMachines, apiReadyTimeoutMinutes, nodeImage);
+                rollMachines, apiReadyTimeoutMinutes, nodeImage, null);
+        return spec.withImages(dev.kilonode.images.ImageRefs.upstream(dev.kilonode.images.ImageCatalog.of(spec),
+                dev.kilonode.images.ImageCatalog.prefix(spec)));
     }
 
     /**

@@ -76,7 +76,13 @@ public final class InstancesFile {
         doc.put("provider_config", Map.of("bms", bms));
         doc.put("instances", instances);
         doc.put("contrail_configuration", contrail);
-        doc.put("global_configuration", Map.of("CONTAINER_REGISTRY", spec.tungstenFabric().registry()));
+        // The stack's mirror: the deployer's templates pull {{ container_registry }}/<name>:{{ contrail_container_tag }}
+        // (tf-ansible-deployer@55454cb8 playbooks/roles/opensdn_*/templates), by tag: the stack's ECR tags are
+        // IMMUTABLE (images.ImageSupply), so the tag names the bytes whose digest the lock records. Registry login:
+        // install-tf-controller.sh adds CONTAINER_REGISTRY_USERNAME/PASSWORD (playbooks/roles/docker/tasks/main.yml)
+        // to the deployer's copy at boot, never to this rendered file.
+        doc.put("global_configuration", Map.of("CONTAINER_REGISTRY",
+                spec.images().repositoryBase().orElse(spec.tungstenFabric().registry())));
         try {
             return YAML.writeValueAsString(doc);
         } catch (JsonProcessingException e) {

@@ -39,9 +39,12 @@ public class TungstenFabricController extends ComponentResource {
     public TungstenFabricController(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
         ClusterSpec spec = args.spec();
-        // The controllers need no AWS API beyond Session Manager, and never the cluster's secrets.
-        NodeIdentity identity = new NodeIdentity(name, NodeIdentity.denyControlPlaneSecrets(spec.region(), spec.ssmPrefix()),
-                spec.tagsFor("tf-controller"), this);
+        // The controllers need no AWS API beyond Session Manager and ECR pulls, and never the cluster's secrets.
+        // They pull the network release's images from the stack's ECR (images.ImageSupply).
+        List<NodeIdentity.Statement> statements = new ArrayList<>(
+                dev.kilonode.images.ImageSupply.pullStatements(spec));
+        statements.addAll(NodeIdentity.denyControlPlaneSecrets(spec.region(), spec.ssmPrefix()));
+        NodeIdentity identity = new NodeIdentity(name, statements, spec.tagsFor("tf-controller"), this);
         for (int i = 0; i < spec.controllers().count(); i++) {
             Instance controller = ControlPlaneMachine.create(spec, new ControlPlaneMachine.Args(name + "-" + i,
                     "tf-controller", spec.controllers(), spec.controllerIp(i),
@@ -68,6 +71,8 @@ public class TungstenFabricController extends ComponentResource {
         env.put("TF_ANSIBLE_MIN", release.ansible().minVersion());
         env.put("TF_ANSIBLE_BELOW", release.ansible().belowVersion());
         env.put("TF_JINJA2_VERSION", release.ansible().jinja2());
+        // The deployer's docker logs in to the stack's ECR with a token from the instance role, fetched at boot.
+        spec.images().repositoryBase().ifPresent(r -> env.put("ECR_REGISTRY", spec.images().registry()));
         CloudConfig cc = NodeBootstrap.start(env, false)
                 .file(InstancesFile.PATH, "0644", InstancesFile.render(spec));
         NodeBootstrap.script(cc, COMPONENT, "install-tf-controller.sh");

@@ -99,7 +99,12 @@ public final class ClusterDns extends ComponentResource {
     private final Deployment autoscaler;
     private final DeploymentPatch corednsSpread;
 
-    public ClusterDns(String name, TuningProfile tuning, ComponentResourceOptions opts) {
+    /**
+     * @param autoscalerImage what nodes pull for {@link #AUTOSCALER_IMAGE} (the stack's mirror, by digest)
+     * @param corednsImage    what nodes pull for kubeadm's CoreDNS (the stack's mirror, by digest)
+     */
+    public ClusterDns(String name, TuningProfile tuning, String autoscalerImage, String corednsImage,
+                      ComponentResourceOptions opts) {
         super(TYPE, name, opts);
         var in = CustomResourceOptions.builder().parent(this).build();
 
@@ -134,9 +139,9 @@ public final class ClusterDns extends ComponentResource {
                 .data(Map.of("linear", linearParameters(tuning)))
                 .build(), in);
 
-        this.autoscaler = new Deployment(AUTOSCALER, autoscalerDeployment(), CustomResourceOptions.builder()
+        this.autoscaler = new Deployment(AUTOSCALER, autoscalerDeployment(autoscalerImage), CustomResourceOptions.builder()
                 .parent(this).dependsOn(account, nodesRole, nodesBinding, scaleRole, scaleBinding, parameters).build());
-        this.corednsSpread = new DeploymentPatch(COREDNS, corednsPatch(), in);
+        this.corednsSpread = new DeploymentPatch(COREDNS, corednsPatch(corednsImage), in);
         registerOutputs(Map.of());
     }
 
@@ -170,7 +175,7 @@ public final class ClusterDns extends ComponentResource {
         return nodes > 1 ? Math.max(2, replicas) : replicas;
     }
 
-    static DeploymentArgs autoscalerDeployment() {
+    static DeploymentArgs autoscalerDeployment(String image) {
         PodSpecArgs pod = PodSpecArgs.builder()
                 .serviceAccountName(AUTOSCALER)
                 .priorityClassName("system-cluster-critical")
@@ -185,7 +190,7 @@ public final class ClusterDns extends ComponentResource {
                 .tolerations(tolerate("CriticalAddonsOnly", null))
                 .containers(ContainerArgs.builder()
                         .name("autoscaler")
-                        .image(AUTOSCALER_IMAGE)
+                        .image(image)
                         .imagePullPolicy("IfNotPresent")
                         .command("/cluster-proportional-autoscaler",
                                 "--namespace=" + KUBE_SYSTEM,
@@ -210,14 +215,24 @@ public final class ClusterDns extends ComponentResource {
                 .build();
     }
 
-    /** Only the fields kilonode adds to kubeadm's CoreDNS (selector label {@code k8s-app: kube-dns}). */
-    static DeploymentPatchArgs corednsPatch() {
+    /**
+     * Only the fields kilonode adds to kubeadm's CoreDNS (selector label {@code k8s-app: kube-dns}), and its image by
+     * digest: kubeadm's addon phase writes {@code <imageRepository>/coredns:<tag>} (kubernetes v1.33
+     * cmd/kubeadm/app/images/images.go GetDNSImage; container {@code coredns} in
+     * cmd/kubeadm/app/phases/addons/dns/manifests.go). kubeadm owns that field (it created the Deployment), so the
+     * server-side apply patch is forced ({@code pulumi.com/patchForce}); a later {@code kubeadm upgrade} writes the tag
+     * again until the next {@code pulumi up}: the same bytes, since the stack's ECR tags are immutable.
+     */
+    static DeploymentPatchArgs corednsPatch(String image) {
         LabelSelectorPatchArgs kubeDns = LabelSelectorPatchArgs.builder().matchLabels(Map.of("k8s-app", "kube-dns")).build();
         return DeploymentPatchArgs.builder()
-                .metadata(ObjectMetaPatchArgs.builder().name(COREDNS).namespace(KUBE_SYSTEM).build())
+                .metadata(ObjectMetaPatchArgs.builder().name(COREDNS).namespace(KUBE_SYSTEM)
+                        .annotations(Map.of("pulumi.com/patchForce", "true")).build())
                 .spec(DeploymentSpecPatchArgs.builder()
                         .template(PodTemplateSpecPatchArgs.builder()
                                 .spec(PodSpecPatchArgs.builder()
+                                        .containers(com.pulumi.kubernetes.core.v1.inputs.ContainerPatchArgs.builder()
+                                                .name(COREDNS).image(image).build())
                                         .topologySpreadConstraints(
                                                 TopologySpreadConstraintPatchArgs.builder().topologyKey(HOSTNAME)
                                                         .maxSkew(1).whenUnsatisfiable("DoNotSchedule")

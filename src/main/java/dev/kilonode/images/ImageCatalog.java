@@ -10,7 +10,8 @@ import java.util.Map;
 /**
  * Every image a node of the stack runs, with its mirror repository in the stack's ECR registry: the network
  * release's images (from the compatibility table's row, {@code NetworkRelease#imageReferences}), the Kubernetes
- * control-plane images kubeadm pulls for the version, CoreDNS, pause, and the DNS autoscaler.
+ * control-plane images kubeadm pulls for the version, CoreDNS and pause as kubeadm pins them for the version
+ * ({@link KubeadmImageVersions}), etcd's release image for the masters' etcdctl/etcdutl, and the DNS autoscaler.
  *
  * <p>Mirror layout: every repository under {@code <project>-<stack>/} ({@link #prefix}). The Kubernetes images sit directly under it
  * (kube-apiserver, ..., {@code coredns}) because kubeadm, given a custom {@code imageRepository}, looks for
@@ -20,14 +21,6 @@ import java.util.Map;
  */
 public final class ImageCatalog {
 
-    /**
-     * CoreDNS and pause per Kubernetes minor, as kubeadm pins them (cmd/kubeadm/app/constants/constants.go on each
-     * release branch: CoreDNSVersion, PauseVersion); `kubeadm config images list --kubernetes-version v1.33.x` shows
-     * the same list. etcd comes from {@code EventsEtcdManifest}'s table.
-     */
-    static final Map<Integer, String> COREDNS = Map.of(29, "v1.11.1", 30, "v1.11.1", 31, "v1.11.3", 32, "v1.11.3",
-            33, "v1.12.0");
-    static final Map<Integer, String> PAUSE = Map.of(29, "3.9", 30, "3.9", 31, "3.10", 32, "3.10", 33, "3.10");
     static final String KUBERNETES_REGISTRY = "registry.k8s.io";
 
     private ImageCatalog() {
@@ -42,16 +35,15 @@ public final class ImageCatalog {
         String prefix = prefix(spec);
         int minor = spec.kubernetesMinorNumber();
         List<PinnedImage> images = new ArrayList<>();
-        String v = "v" + spec.kubernetesVersion();
-        for (String name : List.of("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")) {
-            images.add(new PinnedImage("kubernetes", KUBERNETES_REGISTRY + "/" + name + ":" + v, prefix + "/" + name));
+        for (String name : KUBEADM_COMPONENTS) {
+            images.add(new PinnedImage("kubernetes", kubernetes(spec, name), prefix + "/" + name));
         }
-        images.add(new PinnedImage("kubernetes", KUBERNETES_REGISTRY + "/etcd:" + require(
-                dev.kilonode.master.kubeadm.EventsEtcdManifest.etcdImageTag(minor), "etcd", minor), prefix + "/etcd"));
-        images.add(new PinnedImage("kubernetes", KUBERNETES_REGISTRY + "/coredns/coredns:"
-                + require(COREDNS.get(minor), "coredns", minor), prefix + "/coredns"));
-        images.add(new PinnedImage("kubernetes", KUBERNETES_REGISTRY + "/pause:" + require(PAUSE.get(minor), "pause", minor),
-                prefix + "/pause"));
+        images.add(new PinnedImage("kubernetes", etcd(minor), prefix + "/etcd"));
+        images.add(new PinnedImage("kubernetes", coredns(spec), prefix + "/coredns"));
+        images.add(new PinnedImage("kubernetes", pause(spec), prefix + "/pause"));
+        // etcdctl/etcdutl on the masters (restore, membership): etcd's own release image, EventsEtcdManifest.
+        String tools = dev.kilonode.master.kubeadm.EventsEtcdManifest.etcdToolsImage(minor);
+        images.add(new PinnedImage("etcd-tools", tools, prefix + "/" + repositoryPath(tools)));
         String autoscaler = ClusterDns.AUTOSCALER_IMAGE;
         images.add(new PinnedImage("dns", autoscaler, prefix + "/" + repositoryPath(autoscaler)));
         for (String ref : spec.tungstenFabric().release().imageReferences(spec.tungstenFabric().registry(),
@@ -60,6 +52,30 @@ public final class ImageCatalog {
             images.add(new PinnedImage("network", ref, prefix + "/" + path.substring(path.lastIndexOf('/') + 1)));
         }
         return List.copyOf(images);
+    }
+
+    /** The images kubeadm names {@code <imageRepository>/<name>:v<version>} (cmd/kubeadm/app/images GetKubernetesImage). */
+    public static final List<String> KUBEADM_COMPONENTS = List.of("kube-apiserver", "kube-controller-manager",
+            "kube-scheduler", "kube-proxy");
+
+    /** {@code registry.k8s.io/<name>:v<version>} for kube-apiserver, kube-controller-manager, kube-scheduler, kube-proxy. */
+    public static String kubernetes(ClusterSpec spec, String name) {
+        return KUBERNETES_REGISTRY + "/" + name + ":v" + spec.kubernetesVersion();
+    }
+
+    public static String etcd(int minor) {
+        return KUBERNETES_REGISTRY + "/etcd:" + require(dev.kilonode.master.kubeadm.EventsEtcdManifest.etcdImageTag(minor),
+                "etcd", minor);
+    }
+
+    /** CoreDNS as kubeadm pins it for the version (KubeadmImageVersions, images/kubeadm-images.json). */
+    public static String coredns(ClusterSpec spec) {
+        return KUBERNETES_REGISTRY + "/coredns/coredns:" + KubeadmImageVersions.table().forVersion(spec.kubernetesVersion()).coredns();
+    }
+
+    /** pause as kubeadm pins it for the version (KubeadmImageVersions). */
+    public static String pause(ClusterSpec spec) {
+        return KUBERNETES_REGISTRY + "/pause:" + KubeadmImageVersions.table().forVersion(spec.kubernetesVersion()).pause();
     }
 
     private static String require(String value, String what, int minor) {

@@ -48,7 +48,7 @@ public final class MasterUserData {
      */
     public static Map<String, String> controlPlaneFiles(Inputs in) {
         Map<String, String> files = new java.util.LinkedHashMap<>();
-        KubeadmConfig.controlPlanePatches(in.tuning())
+        KubeadmConfig.controlPlanePatches(in.tuning(), KubeadmConfig.staticPodImages(in.spec()))
                 .forEach((file, body) -> files.put(KubeadmConfig.PATCH_DIR + "/" + file, body));
         files.put(KubeadmConfig.schedulerConfigurationPath(in.tuning()), KubeadmConfig.schedulerConfiguration(in.tuning()));
         return files;
@@ -80,7 +80,7 @@ public final class MasterUserData {
      * {@code <ssmPrefix>/control-plane/bin/<name>} and etcd-prepare.sh installs them into /opt/kilonode on every boot
      * (a changed script reaches a master at its next boot).
      */
-    public static final List<String> SSM_SCRIPTS = List.of("etcd-backup.sh", "node-drainer.sh");
+    public static final List<String> SSM_SCRIPTS = List.of("etcd-backup.sh", "node-drainer.sh", "scale-out-ramp.sh");
 
     /** What {@code <ssmPrefix>/control-plane/bin/<name>} holds. */
     public static String ssmScript(String name) {
@@ -97,7 +97,7 @@ public final class MasterUserData {
         env.put("ETCD_WRITE_BARRIER", spec.etcd().writeBarrier() ? "1" : "0");
         env.put("EVENTS_ETCD", spec.eventsEtcdEnabled() ? "1" : "0");
         env.put("SSM_SCRIPTS", String.join(",", SSM_SCRIPTS));
-        env.put("ETCD_TOOLS_IMAGE", EventsEtcdManifest.etcdToolsImage(spec.kubernetesMinorNumber()));
+        env.put("ETCD_TOOLS_IMAGE", spec.images().of(EventsEtcdManifest.etcdToolsImage(spec.kubernetesMinorNumber())));
         env.put("BACKUP_BUCKET", in.backupBucket());
         env.put("BACKUP_PREFIX", in.backupPrefix());
         env.put("BACKUP_SSE", "aws:kms");
@@ -110,7 +110,7 @@ public final class MasterUserData {
                 .unmount("ephemeral0").unmount("ephemeral1");
         for (String script : new String[]{"prepare-etcd-disks.sh", "fetch-pki.sh", "etcd-prepare.sh",
                 "kubeadm-bootstrap.sh", "token-sync.sh",
-                "reconcile-control-plane.sh", "scale-out-ramp.sh"}) {
+                "reconcile-control-plane.sh"}) {
             NodeBootstrap.script(cc, COMPONENT, script);
         }
         for (String unit : new String[]{"kilonode-etcd-prepare.service",

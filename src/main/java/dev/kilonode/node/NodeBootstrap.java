@@ -43,6 +43,12 @@ public final class NodeBootstrap {
         env.put("KERNEL_PACKAGE", kernel.packageName());
         env.put("KERNEL_HEADERS_PACKAGE", kernel.headersPackage());
         env.put("HUGE_PAGES_2MB", String.valueOf(dev.kilonode.cni.AgentResources.HUGE_PAGES_2MB));
+        if (!role.equals("tf-controller")) {
+            // containerd's sandbox image, pre-pulled with an ECR token (containerd pulls it, not the kubelet).
+            env.put("PAUSE_IMAGE", spec.images().of(dev.kilonode.images.ImageCatalog.pause(spec)));
+            env.put("ECR_CREDENTIAL_PROVIDER_URL", dev.kilonode.images.CredentialProvider.DOWNLOAD_URL);
+            env.put("CREDENTIAL_PROVIDER_BIN_DIR", dev.kilonode.images.CredentialProvider.BIN_DIR);
+        }
         return env;
     }
 
@@ -52,6 +58,7 @@ public final class NodeBootstrap {
                 .file(EnvFile.PATH, "0644", EnvFile.render(env))
                 .file(SCRIPT_DIR + "/lib.sh", "0755", ShellComments.strip(ComponentFiles.read(COMPONENT, "lib.sh")));
         if (kubernetesNode) {
+            cc.file(dev.kilonode.images.CredentialProvider.CONFIG_PATH, "0644", dev.kilonode.images.CredentialProvider.config());
             script(cc, COMPONENT, "install-kubernetes.sh");
             unit(cc, COMPONENT, KERNEL_CHECK_UNIT);
         }

@@ -45,6 +45,10 @@ public final class PlanCommand implements Callable<Integer> {
     @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
     Path projectDir;
 
+    @Option(names = "--image-lock-dir", paramLabel = "DIR", description = "read images/<stack>.lock.json under DIR "
+            + "instead of the project directory")
+    Path imageLockDir;
+
     @Option(names = "--diff", paramLabel = "DIR",
             description = "after writing the plan, print what changed against the earlier plan written to DIR")
     Path diff;
@@ -134,13 +138,23 @@ public final class PlanCommand implements Callable<Integer> {
         Set<String> secretKeys = input.secretKeys();
         List<String> placeholders = input.placeholders();
 
+        // The image lock decides the bring-up phase, as it does under `pulumi up` (images.BringUp).
+        Path lockDir = imageLockDir != null ? imageLockDir : dev.kilonode.images.BringUp.lockDirectory(projectDir);
+        dev.kilonode.images.BringUp bringUp;
+        try {
+            bringUp = dev.kilonode.images.BringUp.decide(spec, lockDir);
+        } catch (dev.kilonode.images.BringUp.LockException e) {
+            stderr.println("kilonode plan: " + e.getMessage());
+            return 2;
+        }
         long started = System.nanoTime();
         // The program reads images/<stack>.lock.json (a baked node image needs its digests) from the project dir.
         String before = System.getProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
         System.setProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY, projectDir.toString());
         PlanEngine.Result result;
         try {
-            result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys, KilonodeStack::define);
+            result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys,
+                    ctx -> KilonodeStack.define(ctx, lockDir));
         } finally {
             if (before == null) {
                 System.clearProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
@@ -158,7 +172,10 @@ public final class PlanCommand implements Callable<Integer> {
             warnings.add("secrets not initialised; planned with a placeholder CA and [secret] stand-ins (run `java -jar "
                     + "target/kilonode.jar secrets init --stack " + stack + "` before `pulumi up`)");
         }
-        Map<String, Object> summary = PlanSummary.of(spec, result.resources(), warnings);
+        if (!bringUp.complete()) {
+            warnings.add(0, bringUp.nextSteps(stack));
+        }
+        Map<String, Object> summary = PlanSummary.of(spec, bringUp, result.resources(), warnings);
         PlanWriter.write(dir, result.resources(), summary);
         // A Markdown diff is a pull-request comment on stdout: the plain summary goes to stderr then.
         PrintStream summaryOut = format == DiffReport.Format.markdown ? stderr : stdout;

@@ -23,9 +23,12 @@ final class PlanSummary {
     private PlanSummary() {
     }
 
-    static Map<String, Object> of(ClusterSpec spec, List<PlannedResource> resources, List<String> warnings) {
+    static Map<String, Object> of(ClusterSpec spec, dev.kilonode.images.BringUp bringUp, List<PlannedResource> resources,
+                                  List<String> warnings) {
         Map<String, Object> summary = new LinkedHashMap<>();
         summary.put("stack", spec.stack());
+        // "images": only the network and the image supply (no complete image lock yet); "cluster": everything.
+        summary.put("bringUpPhase", bringUp.phase());
         summary.put("resourceCount", resources.size());
         Map<String, Integer> counts = new TreeMap<>();
         resources.forEach(r -> counts.merge(r.type(), 1, Integer::sum));
@@ -34,7 +37,7 @@ final class PlanSummary {
         summary.put("tuning", TuningProfile.forCluster(ClusterSize.of(spec)));
         summary.put("workers", workers(spec));
         summary.put("scaleOut", scaleOut(spec));
-        summary.put("images", images(spec));
+        summary.put("images", images(spec, bringUp));
         summary.put("nodeImage", nodeImage(spec, resources));
         Pricing pricing = Pricing.load();
         CostEstimate cost = CostEstimate.of(spec, pricing);
@@ -91,13 +94,8 @@ final class PlanSummary {
     }
 
     /** Every image the nodes run: its source, the stack's ECR repository, and the digest `images sync` recorded. */
-    private static List<Map<String, Object>> images(ClusterSpec spec) {
-        java.util.Optional<dev.kilonode.images.ImageLock> lock;
-        try {
-            lock = dev.kilonode.images.ImageLock.read(Path.of(""), spec.stack());
-        } catch (java.io.IOException e) {
-            lock = java.util.Optional.empty();
-        }
+    private static List<Map<String, Object>> images(ClusterSpec spec, dev.kilonode.images.BringUp bringUp) {
+        java.util.Optional<dev.kilonode.images.ImageLock> lock = bringUp.lock();
         List<Map<String, Object>> out = new java.util.ArrayList<>();
         for (dev.kilonode.images.PinnedImage image : dev.kilonode.images.ImageCatalog.of(spec)) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -169,6 +167,7 @@ final class PlanSummary {
         @SuppressWarnings("unchecked")
         Map<String, Object> w = (Map<String, Object>) summary.get("workers");
         out.printf("kilonode plan: stack %s, %d resources in %d ms -> %s%n", spec.stack(), resources.size(), millis, dir);
+        out.printf("  bring-up phase: %s%n", summary.get("bringUpPhase"));
         out.printf("  TF controllers: %d x %s   masters: %d x %s   workers: %s (%s vCPU, %.1f GiB)%s%n",
                 spec.controllers().count(), spec.controllers().instanceType().name(),
                 spec.masters().count(), spec.masters().instanceType().name(),

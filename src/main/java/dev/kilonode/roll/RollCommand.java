@@ -57,8 +57,9 @@ public final class RollCommand implements Callable<Integer> {
         try {
             StackInput input = StackInput.load(file, stack);
             ClusterSpec spec = input.spec();
+            java.nio.file.Path lockDir = dev.kilonode.images.BringUp.lockDirectory(projectDir);
             PlanEngine.Result result = PlanEngine.run(spec.project(), stack, spec.region(), input.config(), input.secretKeys(),
-                    KilonodeStack::define);
+                    ctx -> KilonodeStack.define(ctx, lockDir));
             if (result.exitCode() != 0 || !result.errors().isEmpty()) {
                 stderr.println("kilonode roll: the program failed: " + String.join("; ", result.errors()));
                 return 1;

@@ -37,8 +37,10 @@ class CloudInitSchemaTest {
         Files.writeString(ha, Files.readString(Path.of("Pulumi.scale.yaml"))
                 .replace("kilonode:masterCount: \"1\"", "kilonode:masterCount: \"3\"")
                 .replace("kilonode:controllerCount: \"1\"", "kilonode:controllerCount: \"3\""));
+        // With a (test-fixture) image lock for its config, so the plan has the whole cluster.
+        Path lock = dev.kilonode.testing.FixtureLocks.directoryFor(dev.kilonode.plan.StackInput.load(ha, "ha").spec());
         assertThat(new CommandLine(new PlanCommand()).execute("--stack", "ha", "--config", ha.toString(),
-                "--out", plans.resolve("ha").toString())).isZero();
+                "--out", plans.resolve("ha").toString(), "--image-lock-dir", lock.toString())).isZero();
     }
 
     static Stream<Arguments> userData() throws IOException {

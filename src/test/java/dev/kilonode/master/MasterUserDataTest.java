@@ -21,7 +21,8 @@ class MasterUserDataTest {
     static JsonNode render(String stack, Map<String, String> overrides, int index) throws Exception {
         var config = Stacks.config(stack);
         config.putAll(overrides);
-        ClusterSpec spec = Stacks.spec(stack, config);
+        // As the program renders it: every image from the (fixture) lock, digests as long as real ones.
+        ClusterSpec spec = Stacks.mirroredSpec(stack, config);
         String text = MasterUserData.render(new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
                 new KubeadmConfig.Endpoints("internal.example", null), "sha256:abc", "bucket-1", "scale/etcd", index));
         return new ObjectMapper(new YAMLFactory()).readTree(text);
@@ -55,7 +56,7 @@ class MasterUserDataTest {
         // The timers' scripts come from SSM (etcd-prepare.sh installs them), not user-data.
         assertThat(file(doc, "/opt/kilonode/etcd-backup.sh")).isNull();
         assertThat(file(doc, "/opt/kilonode/node-drainer.sh")).isNull();
-        assertThat(file(doc, "/etc/kilonode/kilonode.env")).contains("SSM_SCRIPTS=etcd-backup.sh,node-drainer.sh\n");
+        assertThat(file(doc, "/etc/kilonode/kilonode.env")).contains("SSM_SCRIPTS=etcd-backup.sh,node-drainer.sh,scale-out-ramp.sh\n");
         assertThat(MasterUserData.ssmScript("etcd-backup.sh")).startsWith("#!/usr/bin/env bash\n")
                 .doesNotContain("\n# Periodic etcd snapshot");
         // The unit and every script it calls are on the machine.
@@ -82,11 +83,20 @@ class MasterUserDataTest {
 
     @Test
     void etcdToolsComeFromEtcdsReleaseImageAtKubeadmsEtcdVersion() throws Exception {
-        // kubeadm 1.31 runs registry.k8s.io/etcd:3.5.16-0, 1.33 runs 3.5.21-0 (EventsEtcdManifest.ETCD_IMAGE).
-        assertThat(file(render("dev", Map.of("kilonode:kubernetesVersion", "1.31.4"), 0), "/etc/kilonode/kilonode.env"))
-                .contains("ETCD_TOOLS_IMAGE=gcr.io/etcd-development/etcd:v3.5.16\n");
-        assertThat(file(render("dev", Map.of("kilonode:kubernetesVersion", "1.33.10"), 0), "/etc/kilonode/kilonode.env"))
-                .contains("ETCD_TOOLS_IMAGE=gcr.io/etcd-development/etcd:v3.5.21\n");
+        // kubeadm 1.31 runs registry.k8s.io/etcd:3.5.16-0, 1.33 runs 3.5.21-0 (EventsEtcdManifest.ETCD_IMAGE); the
+        // master pulls etcd's release image at that version from the stack's mirror, by digest.
+        for (var v : Map.of("1.31.4", "v3.5.16", "1.33.10", "v3.5.21").entrySet()) {
+            var config = Stacks.config("dev");
+            config.put("kilonode:kubernetesVersion", v.getKey());
+            var spec = Stacks.mirroredSpec("dev", config);
+            String source = "gcr.io/etcd-development/etcd:" + v.getValue();
+            assertThat(dev.kilonode.images.ImageCatalog.of(spec)).extracting(dev.kilonode.images.PinnedImage::source)
+                    .contains(source);
+            assertThat(file(render("dev", Map.of("kilonode:kubernetesVersion", v.getKey()), 0), "/etc/kilonode/kilonode.env"))
+                    .contains("ETCD_TOOLS_IMAGE=" + spec.images().of(source) + "\n")
+                    .containsPattern("ETCD_TOOLS_IMAGE=\\d{12}\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/kilonode-dev/"
+                            + "etcd-development/etcd@sha256:[0-9a-f]{64}\n");
+        }
     }
 
     @Test

@@ -32,6 +32,11 @@ class PlanCommandTest {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** A test-fixture image lock complete for this stack file, so the plan covers the whole cluster. */
+    static Path fixtureLock(Path stackFile, String stack) throws IOException {
+        return dev.kilonode.testing.FixtureLocks.directoryFor(StackInput.load(stackFile, stack).spec());
+    }
+
     @Test
     void writesThePlanOfTheDevStack(@TempDir Path dir) throws IOException {
         Run run = plan("--stack", "dev", "--out", dir.toString());
@@ -126,7 +131,8 @@ class PlanCommandTest {
         }
         Files.write(stack, lines);
         Path out = dir.resolve("out");
-        Run run = plan("--stack", "sec", "--config", stack.toString(), "--out", out.toString());
+        Run run = plan("--stack", "sec", "--config", stack.toString(), "--out", out.toString(),
+                "--image-lock-dir", fixtureLock(stack, "sec").toString());
         assertThat(run.code()).as(run.err()).isZero();
         Pattern privateKey = Pattern.compile("PRIVATE KEY");
         Pattern token = Pattern.compile("[a-z0-9]{6}\\.[a-z0-9]{16}");
@@ -147,7 +153,8 @@ class PlanCommandTest {
         Path stack = dir.resolve("Pulumi.leak.yaml");
         Files.writeString(stack, Files.readString(Path.of("Pulumi.dev.yaml"))
                 + "  kilonode:bootstrapToken: abcdef.0123456789abcdef\n");
-        Run run = plan("--stack", "leak", "--config", stack.toString(), "--out", dir.resolve("out").toString());
+        Run run = plan("--stack", "leak", "--config", stack.toString(), "--out", dir.resolve("out").toString(),
+                "--image-lock-dir", fixtureLock(stack, "leak").toString());
         assertThat(run.code()).as(run.err()).isZero();
         try (Stream<Path> files = Files.walk(dir.resolve("out"))) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {

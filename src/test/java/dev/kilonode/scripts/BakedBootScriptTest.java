@@ -46,15 +46,25 @@ class BakedBootScriptTest {
         .env("KERNEL_SERIES", ROW.kernel().series()).env("KERNEL_PACKAGE", ROW.kernel().packageName())
         .env("KERNEL_HEADERS_PACKAGE", ROW.kernel().headersPackage()).env("HUGE_PAGES_2MB", "128")
         .env("BAKE_REGISTRY", "111122223333.dkr.ecr.us-east-1.amazonaws.com").env("BAKE_IMAGES", IMAGES)
-        .env("VROUTER_KERNEL_INIT_IMAGE", KERNEL_INIT);
+        .env("VROUTER_KERNEL_INIT_IMAGE", KERNEL_INIT)
+        // The sandbox image and the kubelet's ECR credential provider (images.CredentialProvider).
+        .env("PAUSE_IMAGE", "111122223333.dkr.ecr.us-east-1.amazonaws.com/kilonode-dev/pause@sha256:" + "a".repeat(64))
+        .env("ECR_CREDENTIAL_PROVIDER_URL", "https://artifacts.example/ecr-credential-provider-linux-amd64")
+        .env("CREDENTIAL_PROVIDER_BIN_DIR", "/usr/local/libexec/kubernetes/image-credential-providers");
     h.processEnv("KILONODE_ROOT", root.toString()).processEnv("KILONODE_KERNEL_RELEASE", RELEASE)
         .processEnv("KILONODE_RESOLVED_CONF", root.resolve("resolved.conf").toString())
         .processEnv("KILONODE_RESOLV_CONF", root.resolve("etc/resolv.conf").toString())
         .processEnv("KILONODE_BIN", ScriptHarness.COMPONENTS.resolve("KubernetesNode").toString());
-    for (String tool : List.of("apt-get", "snap", "curl", "gpg", "apt-mark", "swapoff", "modprobe", "sysctl", "systemctl",
+    for (String tool : List.of("apt-get", "snap", "gpg", "apt-mark", "swapoff", "modprobe", "sysctl", "systemctl",
         "update-grub")) {
       h.stub(tool, "exit 0");
     }
+    // curl -o FILE URL: a body, and for URL.sha256 the checksum of that body (install-kubernetes.sh verifies it).
+    h.stub("curl", "out=; url=; while (($#)); do case $1 in -o) out=$2; shift 2;; -*) shift;; *) url=$1; shift;; esac; done\n"
+        + "[[ -n $out ]] || exit 0\n"
+        + "if [[ $url == *.sha256 ]]; then printf 'body' | sha256sum | cut -d' ' -f1 >\"$out\"; else printf 'body' >\"$out\"; fi");
+    h.stub("aws", "echo pw");
+    h.stub("ctr", "exit 0");
     h.stub("apt-cache", "exit 0");
     h.stub("dpkg-query", "exit 1");
     h.stub("containerd", "printf 'SystemdCgroup = false\\nsandbox_image = \"registry.k8s.io/pause:3.8\"\\n'");
@@ -80,7 +90,8 @@ class BakedBootScriptTest {
     assertThat(installs()).isEmpty();
     // The per-node configuration still happens: containerd's config, the services, the install marker.
     assertThat(Files.readString(root.resolve("etc/containerd/config.toml"))).contains("SystemdCgroup = true")
-        .contains("sandbox_image = \"registry.k8s.io/pause:3.10\"");
+        // the stack's mirror by digest (PAUSE_IMAGE), not kubeadm's registry.k8s.io tag
+        .contains("sandbox_image = \"111122223333.dkr.ecr.us-east-1.amazonaws.com/kilonode-dev/pause@sha256:" + "a".repeat(64) + "\"");
     assertThat(h.calls()).contains("systemctl enable --now containerd kubelet");
     assertThat(tmp.resolve("state/install-kubernetes-1.33.10.done")).exists();
   }

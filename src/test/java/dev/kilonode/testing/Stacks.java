@@ -41,16 +41,47 @@ public final class Stacks {
         return ClusterSpecReader.read(ConfigSource.of(config), stack);
     }
 
+    /**
+     * The spec as the program renders it in the "cluster" phase: every image from a fixture lock (registry of
+     * account {@value FixtureLocks#ACCOUNT}, fake digests), as components see it.
+     */
+    public static ClusterSpec mirroredSpec(String stack, Map<String, String> config) {
+        ClusterSpec spec = spec(stack, config);
+        return spec.withImages(dev.kilonode.images.ImageRefs.mirrored(dev.kilonode.images.ImageCatalog.of(spec),
+                dev.kilonode.images.ImageCatalog.prefix(spec), FixtureLocks.forSpec(spec)));
+    }
+
+    /**
+     * The program run with an image lock complete for this config (a test fixture, {@link FixtureLocks}), so the
+     * whole cluster is registered, whatever versions the test sets.
+     */
     public static Plan plan(String stack, Map<String, String> config) {
         return plan(dev.kilonode.config.DeclaredSettings.project().projectName(), stack, config);
     }
 
-    /** The program run as project {@code project} (what ctx.projectName() returns under the engine). */
+    /**
+     * The program run as project {@code project} (what ctx.projectName() returns under the engine), with an image
+     * lock complete for this config (a test fixture, {@link FixtureLocks}), so the whole cluster is registered,
+     * whatever versions the test sets.
+     */
     public static Plan plan(String project, String stack, Map<String, String> config) {
+        ClusterSpec spec = spec(stack, config);
+        if (!spec.project().equals(project)) {
+            spec = ClusterSpecReader.read(ConfigSource.of(config), project, stack);
+        }
+        return plan(project, stack, config, FixtureLocks.directoryFor(spec));
+    }
+
+    /** The program run with {@code images/<stack>.lock.json} read from {@code lockDir}. */
+    public static Plan plan(String stack, Map<String, String> config, Path lockDir) {
+        return plan(dev.kilonode.config.DeclaredSettings.project().projectName(), stack, config, lockDir);
+    }
+
+    public static Plan plan(String project, String stack, Map<String, String> config, Path lockDir) {
         Set<String> secrets = new LinkedHashSet<>();
         config.keySet().stream().filter(k -> dev.kilonode.config.SecretKeys.ALL.contains(k)).forEach(secrets::add);
         PlanEngine.Result result = PlanEngine.run(project, stack, spec(stack, config).region(), config, secrets,
-                KilonodeStack::define);
+                ctx -> KilonodeStack.define(ctx, lockDir));
         if (!result.errors().isEmpty()) {
             throw new AssertionError("program failed: " + result.errors());
         }

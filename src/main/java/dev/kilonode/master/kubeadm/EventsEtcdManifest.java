@@ -87,7 +87,7 @@ public final class EventsEtcdManifest {
 
         Map<String, Object> container = new LinkedHashMap<>();
         container.put("name", "etcd");
-        container.put("image", "registry.k8s.io/etcd:" + ETCD_IMAGE.get(spec.kubernetesMinorNumber()));
+        container.put("image", spec.images().of(dev.kilonode.images.ImageCatalog.etcd(spec.kubernetesMinorNumber())));
         container.put("command", command);
         container.put("resources", KubeadmConfig.resources(res));
         container.put("livenessProbe", probe);

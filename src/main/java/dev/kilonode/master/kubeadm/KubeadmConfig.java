@@ -128,8 +128,12 @@ public final class KubeadmConfig {
             sans.add(endpoints.publicHost());
         }
         sans.addAll(spec.masterIps());
+        // The stack's mirror: kubeadm names every image <imageRepository>/<name>:<tag> (kubernetes v1.33
+        // cmd/kubeadm/app/images/images.go GetGenericImage, GetKubernetesImage, GetEtcdImage, GetDNSImage, GetPauseImage);
+        // the static pods then get the lock's digests from the patches (controlPlanePatches), the addons from the
+        // stack's own patches (cni.KubeProxyImage, dns.ClusterDns).
         return new ClusterConfiguration(api.apiVersion, "ClusterConfiguration", "v" + spec.kubernetesVersion(),
-                "kilonode-" + spec.stack(), endpoints.internal(),
+                "kilonode-" + spec.stack(), spec.images().repositoryBase().orElse(null), endpoints.internal(),
                 new Networking(spec.network().podCidr().toString(), spec.network().serviceCidr().toString(), "cluster.local"),
                 new ApiServer(api.args(apiServer), sans),
                 new ControlPlaneComponent(api.args(cm), null),
@@ -196,8 +200,12 @@ public final class KubeadmConfig {
     private static NodeRegistration masterRegistration(KubeadmApi api, String ip) {
         Map<String, String> kubelet = new LinkedHashMap<>();
         kubelet.put("node-ip", ip);
-        // The events etcd manifest is placed in /etc/kubernetes/manifests before kubeadm runs.
-        return new NodeRegistration(CRI_SOCKET, api.args(kubelet), List.of("DirAvailable--etc-kubernetes-manifests"));
+        kubelet.putAll(dev.kilonode.images.CredentialProvider.KUBELET_FLAGS);
+        // The events etcd manifest is placed in /etc/kubernetes/manifests before kubeadm runs. ImagePull: kubeadm's
+        // preflight pulls the control-plane images through the CRI without credentials (cmd/kubeadm/app/preflight
+        // checks.go ImagePullCheck), which ECR refuses; the kubelet pulls them with its credential provider instead.
+        return new NodeRegistration(CRI_SOCKET, api.args(kubelet), List.of("DirAvailable--etc-kubernetes-manifests",
+                "ImagePull"));
     }
 
     // ---------------------------------------------------------------- masters 1..2
@@ -223,6 +231,7 @@ public final class KubeadmConfig {
         Map<String, String> kubelet = new LinkedHashMap<>();
         kubelet.put("node-labels", labels.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(",")));
+        kubelet.putAll(dev.kilonode.images.CredentialProvider.KUBELET_FLAGS);
         var join = new JoinConfiguration(api.apiVersion, "JoinConfiguration",
                 new Discovery(new BootstrapTokenDiscovery(endpoints.internal(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
                 new NodeRegistration(CRI_SOCKET, api.args(kubelet), null), null, new Patches(PATCH_DIR));
@@ -243,17 +252,47 @@ public final class KubeadmConfig {
      * has exactly the budget's requests and no CPU limit (Burstable QoS; see ControlPlaneBudget for why).
      */
     public static Map<String, String> controlPlanePatches(TuningProfile t) {
+        return controlPlanePatches(t, Map.of());
+    }
+
+    /**
+     * The same patches, each also setting its container's image to {@code images.get(component)} when given: kubeadm
+     * writes {@code <imageRepository>/<name>:<tag>} into the static pods, the patch (strategic merge, containers keyed
+     * by name) replaces it with the lock's {@code @sha256:} reference, so the kubelet runs exactly the synced bytes.
+     */
+    public static Map<String, String> controlPlanePatches(TuningProfile t, Map<String, String> images) {
         Map<String, String> files = new LinkedHashMap<>();
-        t.controlPlaneResources().forEach((component, res) -> {
+        java.util.Set<String> components = new java.util.LinkedHashSet<>(t.controlPlaneResources().keySet());
+        components.addAll(images.keySet());
+        for (String component : components) {
             if (component.equals(ControlPlaneBudget.EVENTS_ETCD)) {
-                return; // not a kubeadm component: its manifest is rendered whole (EventsEtcdManifest)
+                continue; // not a kubeadm component: its manifest is rendered whole (EventsEtcdManifest)
             }
             Map<String, Object> container = new LinkedHashMap<>();
             container.put("name", component);
-            container.put("resources", resources(res));
+            if (images.containsKey(component)) {
+                container.put("image", images.get(component));
+            }
+            TuningProfile.Resources res = t.controlPlaneResources().get(component);
+            if (res != null) {
+                container.put("resources", resources(res));
+            }
             files.put(component + "+strategic.yaml", documents(Map.of("spec", Map.of("containers", List.of(container)))));
-        });
+        }
         return files;
+    }
+
+    /** The static pods' images by kubeadm component (patch target and container name), from the spec's images. */
+    public static Map<String, String> staticPodImages(ClusterSpec spec) {
+        if (!spec.images().isMirrored()) {
+            return Map.of();
+        }
+        Map<String, String> images = new LinkedHashMap<>();
+        for (String name : List.of("kube-apiserver", "kube-controller-manager", "kube-scheduler")) {
+            images.put(name, spec.images().of(dev.kilonode.images.ImageCatalog.kubernetes(spec, name)));
+        }
+        images.put("etcd", spec.images().of(dev.kilonode.images.ImageCatalog.etcd(spec.kubernetesMinorNumber())));
+        return images;
     }
 
     /** A container's resources: the requests, and a memory limit only where the budget keeps one. */

@@ -32,6 +32,7 @@ public final class KubeadmTypes {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record ClusterConfiguration(String apiVersion, String kind, String kubernetesVersion, String clusterName,
+                                       String imageRepository,
                                        String controlPlaneEndpoint, Networking networking, ApiServer apiServer,
                                        ControlPlaneComponent controllerManager, ControlPlaneComponent scheduler,
                                        Etcd etcd, String certificatesDir) {

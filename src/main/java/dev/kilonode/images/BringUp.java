@@ -1,0 +1,108 @@
+package dev.kilonode.images;
+
+import dev.kilonode.config.ClusterSpec;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+
+/**
+ * Which part of the stack a run registers. The stack creates the ECR repositories and {@code kilonode images sync}
+ * fills them, so a stack's first bring-up has two phases:
+ * <ol>
+ *   <li>{@value #IMAGES}: {@code images/<stack>.lock.json} is missing, or does not cover every {@link ImageCatalog}
+ *       image of the configured versions (same source and repository, a sha256 digest), or names a registry outside
+ *       the stack's region. Only the network and the image supply (repositories, endpoints) are registered.</li>
+ *   <li>{@value #CLUSTER}: the lock is complete; everything is registered and every image reference renders from it.</li>
+ * </ol>
+ * A stack whose versions change later (a new Kubernetes patch, another network tag) drops back to {@value #IMAGES}
+ * until the new images are synced: nothing is ever rendered with an image the mirror does not hold. (That phase
+ * registers fewer resources: {@code pulumi up} would then plan to delete the cluster's, which {@code plan} and
+ * {@code pulumi preview} show before anything happens.)
+ */
+public record BringUp(String phase, Optional<ImageLock> lock, List<String> problems, ImageRefs images) {
+
+    public static final String IMAGES = "images";
+    public static final String CLUSTER = "cluster";
+    /** Test-only: where tests keep fixture locks (set by surefire and the plan executions in pom.xml). */
+    public static final String LOCK_DIR_ENV = "KILONODE_IMAGE_LOCK_DIR";
+
+    /** A lock that cannot be read or names a registry that is not ECR: one message, nothing registered. */
+    public static final class LockException extends RuntimeException {
+        public LockException(String message) {
+            super(message);
+        }
+    }
+
+    public boolean complete() {
+        return CLUSTER.equals(phase);
+    }
+
+    /**
+     * The directory whose {@code images/<stack>.lock.json} is read: the project directory ({@code pulumi up} runs the
+     * program there), unless the test-only {@value #LOCK_DIR_ENV} names another.
+     */
+    public static Path lockDirectory(Path projectDir) {
+        String override = System.getenv(LOCK_DIR_ENV);
+        return override == null || override.isBlank() ? projectDir : Path.of(override);
+    }
+
+    public static BringUp decide(ClusterSpec spec, Path lockDir) {
+        Optional<ImageLock> lock;
+        Path path = ImageLock.path(lockDir, spec.stack());
+        try {
+            lock = ImageLock.read(lockDir, spec.stack());
+        } catch (IOException e) {
+            throw new LockException(path + " cannot be read: " + firstLine(e.getMessage())
+                    + "; fix or delete it and run `kilonode images sync --stack " + spec.stack() + "`");
+        }
+        List<PinnedImage> catalog = ImageCatalog.of(spec);
+        String prefix = ImageCatalog.prefix(spec);
+        List<String> problems = new ArrayList<>();
+        if (lock.isEmpty()) {
+            problems.add(path + " does not exist");
+        } else {
+            ImageLock l = lock.get();
+            Matcher m = l.registry() == null ? null : ImageRefs.ECR_REGISTRY.matcher(l.registry());
+            if (m == null || !m.matches()) {
+                throw new LockException(path + ": registry \"" + l.registry() + "\" is not an ECR registry host "
+                        + "(<12-digit account>.dkr.ecr.<region>.amazonaws.com); run `kilonode images sync --stack "
+                        + spec.stack() + "` against the stack's imageRegistry output");
+            }
+            if (!m.group(2).equals(spec.region())) {
+                problems.add(path + " is for region " + m.group(2) + ", the stack is in " + spec.region());
+            }
+            for (PinnedImage image : catalog) {
+                Optional<String> digest = l.digestOf(image);
+                if (digest.isEmpty()) {
+                    problems.add("no digest for " + image.source() + " (repository " + image.repository() + ")");
+                } else if (!ImageRefs.DIGEST.matcher(digest.get()).matches()) {
+                    problems.add("digest \"" + digest.get() + "\" of " + image.source() + " is not sha256:<64 hex>");
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            return new BringUp(IMAGES, lock, List.copyOf(problems), ImageRefs.upstream(catalog, prefix));
+        }
+        return new BringUp(CLUSTER, lock, List.of(), ImageRefs.mirrored(catalog, prefix, lock.get()));
+    }
+
+    /** The warning of the images phase: why, and the exact commands that finish the bring-up. */
+    public String nextSteps(String stack) {
+        int shown = Math.min(problems.size(), 5);
+        String why = String.join("; ", problems.subList(0, shown))
+                + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : "");
+        return "bring-up phase \"images\": only the network and the image supply (ECR repositories, VPC endpoints) are "
+                + "registered, because the image lock does not cover this configuration (" + why + "). Next: "
+                + "`pulumi up` (creates the repositories), then `java -jar target/kilonode.jar images sync --stack " + stack
+                + "`, then commit images/" + stack + ".lock.json, then `pulumi up` again for the cluster.";
+    }
+
+    private static String firstLine(String s) {
+        String m = String.valueOf(s);
+        return m.contains("\n") ? m.substring(0, m.indexOf('\n')) : m;
+    }
+}
