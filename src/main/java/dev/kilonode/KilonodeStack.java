@@ -17,6 +17,7 @@ import dev.kilonode.bake.BakedNodeImage;
 import dev.kilonode.cni.ClusterAddons;
 import dev.kilonode.controller.TungstenFabricController;
 import dev.kilonode.master.ApiLoadBalancer;
+import dev.kilonode.master.ApiName;
 import dev.kilonode.master.KubernetesMaster;
 import dev.kilonode.nodegroup.NodeGroup;
 import dev.kilonode.images.BringUp;
@@ -134,6 +135,9 @@ public final class KilonodeStack {
                 network.privateSubnetIds(), network.publicSubnetIds(), network.securityGroupId(Role.API_LB),
                 !spec.network().apiAllowedCidrs().isEmpty(), !spec.network().webUiAllowedCidrs().isEmpty(),
                 tuning.apiLoadBalancerIdleTimeoutSeconds(), spec.tagsFor("api-lb")), inAws);
+        // Everything that talks to the API uses its one name, api.<apiDomain>, not a load balancer's (ApiName).
+        ApiName apiName = new ApiName("kilonode-api-name", new ApiName.Args(spec.apiName(), network.vpcId(), api,
+                spec.tagsFor("api-lb")), inAws);
 
         TungstenFabricController controllers = new TungstenFabricController("kilonode-tf-controller",
                 new TungstenFabricController.Args(spec, network.privateSubnetIds(),
@@ -148,7 +152,7 @@ public final class KilonodeStack {
 
         String caCertHash = CaCertHash.of(spec.pki().caCertificate());
         KubernetesMaster masters = new KubernetesMaster("kilonode-master", new KubernetesMaster.Args(spec, tuning,
-                network.privateSubnetIds(), network.securityGroupId(Role.MASTER), api, caCertHash,
+                network.privateSubnetIds(), network.securityGroupId(Role.MASTER), api, apiName.publishedHost(), caCertHash,
                 backups.bucketName(), backups.bucketArn(), backups.prefix(), masterReadable, nodeAmi), inAws);
 
         secrets.restrictDecryptTo("kilonode-secrets-pki", masters.roleArn(), spec.region(), spec.stack());
@@ -156,22 +160,24 @@ public final class KilonodeStack {
         Map<String, Output<String>> groupNames = new LinkedHashMap<>();
         for (WorkerGroupSpec group : spec.workerGroups()) {
             NodeGroup nodes = new NodeGroup("kilonode-" + group.name(), new NodeGroup.Args(spec, group, tuning,
-                    network.privateSubnetIds(), network.securityGroupId(Role.WORKER), api.internalDnsName(), caCertHash,
+                    network.privateSubnetIds(), network.securityGroupId(Role.WORKER), apiName.publishedHost(), caCertHash,
                     secrets.bootstrapTokenArn(), nodeAmi), inAws);
             groupNames.put(group.name(), nodes.autoScalingGroupName());
         }
 
-        // The stack's own Kubernetes provider reaches the API where Pulumi runs: the public endpoint when admin CIDRs
-        // open one, else the internal one (then run `pulumi up` from inside the VPC).
-        Output<String> apiServerUrl = api.publicDnsName().orElse(api.internalDnsName())
-                .applyValue(h -> "https://" + h + ":6443");
-        // Pods on the nodes (kube-manager) use the internal load balancer: the public one admits admin networks only.
-        Output<String> inClusterApiUrl = api.internalDnsName().applyValue(h -> "https://" + h + ":6443");
-        // The provider waits for /readyz only when the masters are new or replaced (and never in a preview).
-        ReadinessGate gate = ControlPlaneChange.gate(ctx, masters.instanceIds(),
-                java.time.Duration.ofMinutes(spec.apiReadyTimeoutMinutes()));
-        ClusterAddons.deploy(spec, tuning, apiServerUrl, inClusterApiUrl, kilonode.requireSecret(key(SecretKeys.ADMIN_CLIENT_KEY)),
-                List.of(masters, api), ComponentResourceOptions.Empty, gate);
+        // The stack's own Kubernetes provider, kube-manager and every node use the same URL, https://api.<apiDomain>:6443:
+        // inside the VPC the private zone answers (internal load balancer), outside the public zone while admin CIDRs
+        // open the public endpoint. The kubeconfig then never changes with a load balancer (pulumi-kubernetes would
+        // replace the provider and every in-cluster object).
+        Output<String> apiUrl = apiName.publishedUrl();
+        // The provider waits for /readyz only when the masters are new or replaced (and never in a preview), and never
+        // before every record of the name exists (a runner outside the VPC needs the public one).
+        ReadinessGate gate = ReadinessGate.after(com.pulumi.core.internal.Internal.of(apiName.recordIds()).getValueNullable(),
+                ControlPlaneChange.gate(ctx, masters.instanceIds(), java.time.Duration.ofMinutes(spec.apiReadyTimeoutMinutes())));
+        List<com.pulumi.resources.Resource> before = new java.util.ArrayList<>(List.of(masters, api));
+        before.addAll(apiName.records());
+        ClusterAddons.deploy(spec, tuning, apiUrl, apiUrl, kilonode.requireSecret(key(SecretKeys.ADMIN_CLIENT_KEY)),
+                before, ComponentResourceOptions.Empty, gate);
         ctx.export(ControlPlaneChange.OUTPUT, masters.instanceIds().applyValue(ControlPlaneChange::key));
 
         ctx.export("publicSubnetIds", Output.all(network.publicSubnetIds()));
@@ -188,8 +194,10 @@ public final class KilonodeStack {
             }
             return out;
         }));
-        ctx.export("apiInternalEndpoint", api.internalDnsName().applyValue(h -> "https://" + h + ":6443"));
-        api.publicDnsName().ifPresent(h -> ctx.export("apiPublicEndpoint", h.applyValue(x -> "https://" + x + ":6443")));
+        ctx.export("apiEndpoint", apiUrl);
+        // The load balancers' own names, for debugging only (the API server certificate does not name them).
+        ctx.export("apiInternalLoadBalancer", api.internalDnsName());
+        api.publicDnsName().ifPresent(h -> ctx.export("apiPublicLoadBalancer", h));
         if (!spec.network().webUiAllowedCidrs().isEmpty()) {
             api.publicLoadBalancerDnsName().ifPresent(h -> ctx.export("tfWebUiEndpoint", h.applyValue(x -> "https://" + x + ":8143")));
         }

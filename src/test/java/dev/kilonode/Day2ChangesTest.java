@@ -93,9 +93,13 @@ class Day2ChangesTest {
         PlannedResource internal = plan.one("aws:lb/loadBalancer:LoadBalancer", r -> Boolean.TRUE.equals(r.inputs().get("internal")));
         PlannedResource pub = plan.one("aws:lb/loadBalancer:LoadBalancer", r -> Boolean.FALSE.equals(r.inputs().get("internal")));
         String kubeadm = (String) plan.named("aws:ssm/parameter:Parameter", "kilonode-master-0-kubeadm").inputs().get("value");
-        // kube-manager and the provider follow the same URL: the internal load balancer's.
-        String kubeManager = String.valueOf(plan.named("kubernetes:core/v1:ConfigMap", "contrail-kube-manager-config").inputs());
-        assertThat(kubeManager).contains("internal-" + internal.name().substring(0, Math.min(20, internal.name().length())));
+        // kube-manager and the provider follow the same URL: the API's name, answered by the VPC's private zone
+        // (alias to the internal load balancer); no public record, and no load balancer name in the certificate.
+        Map<String, Object> kubeManager = plan.named("kubernetes:core/v1:ConfigMap", "contrail-kube-manager-config").inputs();
+        assertThat((String) at(kubeManager, "data", "KUBERNETES_API_SERVER")).isEqualTo("api.dev.k8s.example.com");
+        assertThat(plan.ofType("aws:route53/record:Record")).extracting(PlannedResource::name).containsExactly("kilonode-api-name-private");
+        assertThat(at(plan.named("aws:route53/record:Record", "kilonode-api-name-private").inputs(), "aliases", "0", "name").toString())
+                .startsWith("internal-" + internal.name().substring(0, Math.min(20, internal.name().length())));
         assertThat(kubeadm).doesNotContain(pub.name().substring(0, Math.min(20, pub.name().length())) + "-");
     }
 

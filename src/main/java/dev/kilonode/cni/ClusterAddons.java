@@ -28,8 +28,8 @@ public final class ClusterAddons {
     }
 
     /**
-     * @param apiServerUrl   {@code https://host:6443} of the API load balancer Pulumi reaches (a control-plane output)
-     * @param inClusterApiUrl {@code https://host:6443} of the internal load balancer, the one pods on nodes use
+     * @param apiServerUrl   {@code https://api.<apiDomain>:6443}, the API's stable name (resolved once its record exists)
+     * @param inClusterApiUrl the URL pods on nodes use (the same name: the VPC's private zone answers it)
      * @param adminClientKey the admin client key, a Pulumi secret (config {@code kilonode:adminClientKey})
      * @param dependsOn      what must exist before the provider connects (masters, load balancer, listeners)
      * @param opts           parent and options for the components (their Kubernetes provider is added here)
@@ -49,7 +49,7 @@ public final class ClusterAddons {
         base.getParent().ifPresent(providerOpts::parent);
 
         Provider k8s = ClusterConnection.provider("kilonode-k8s", new ClusterConnection.Credentials(
-                "kilonode-" + spec.stack(), apiServerUrl, spec.pki().caCertificate(),
+                spec.apiName().host(), apiServerUrl, spec.pki().caCertificate(),
                 spec.pki().adminClientCertificate(), adminClientKey.asSecret()), gate, !spec.production(),
                 providerOpts.build());
 

@@ -9,7 +9,7 @@ import java.util.List;
  * What the CNI needs from the cluster: the TF controllers' fixed private addresses (known before anything exists),
  * the API endpoint, the overlay ranges and the images.
  *
- * @param apiServerUrl {@code https://host:port} of the internal API load balancer (the one the nodes use)
+ * @param apiServerUrl {@code https://api.<apiDomain>:6443}: the API's stable name (the VPC's private zone answers it)
  */
 public record ContrailCniArgs(String clusterName, List<String> controllerIps, Output<String> apiServerUrl,
                               String podCidr, String serviceCidr, ContrailImages images) {

@@ -33,7 +33,8 @@ public record ClusterSpec(
         java.util.Set<String> rollMachines,
         int apiReadyTimeoutMinutes,
         NodeImage nodeImage,
-        dev.kilonode.images.ImageRefs images) {
+        dev.kilonode.images.ImageRefs images,
+        ApiNameSpec apiName) {
 
     /**
      * Control-plane machines (e.g. {@code kilonode-master-0}) being replaced right now by {@code kilonode roll}: only
@@ -59,7 +60,7 @@ public record ClusterSpec(
     public ClusterSpec withImages(dev.kilonode.images.ImageRefs refs) {
         return new ClusterSpec(project, stack, region, availabilityZones, network, amiId, sshKeyName, controllers, masters,
                 workerGroups, parked, kubernetesVersion, tungstenFabric, etcd, podsPerWorker, costTags, production,
-                expiresOn, expiryAction, pki, rollMachines, apiReadyTimeoutMinutes, nodeImage, refs);
+                expiresOn, expiryAction, pki, rollMachines, apiReadyTimeoutMinutes, nodeImage, refs, apiName);
     }
 
     /** Workers the groups actually run: zero for every group while the cluster is parked. */

@@ -50,6 +50,11 @@ public final class ClusterSpecReader {
     private static final Pattern TAG_VALUE = Pattern.compile("[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]{1,256}");
     private static final Pattern IMAGE_PART = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._/:-]{0,200}");
     private static final Pattern TOKEN = Pattern.compile("[a-z0-9]{6}\\.[a-z0-9]{16}");
+    private static final Pattern DOMAIN_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    /** Route 53 hosted zone ids: "Z" and uppercase alphanumerics, 32 characters at most (CreateHostedZone's Id). */
+    private static final Pattern ROUTE53_ZONE_ID = Pattern.compile("Z[A-Z0-9]{1,31}");
+    /** Special-use top-level names that are never delegated in public DNS (RFC 6761, RFC 6762, ICANN .internal). */
+    private static final Set<String> NON_PUBLIC_TLDS = Set.of("internal", "local", "localhost", "test", "invalid", "arpa");
 
     private final ConfigSource source;
     private final String project;
@@ -227,6 +232,7 @@ public final class ClusterSpecReader {
         Set<String> rollMachines = rollMachines(controllers, masters);
         int apiReadyTimeoutMinutes = integer("apiReadyTimeoutMinutes", 20, 1, 120);
         ClusterSpec.NodeImage nodeImage = nodeImage();
+        ApiNameSpec apiName = readApiName(network);
         checkKeys();
 
         if (!problems.isEmpty()) {
@@ -234,9 +240,68 @@ public final class ClusterSpecReader {
         }
         ClusterSpec spec = new ClusterSpec(project, stack, region, List.copyOf(zones), network, ami, sshKey, controllers, masters,
                 List.copyOf(groups), parked, kubernetesVersion, tf, etcd, podsPerWorker, tags, production, expiresOn, expiryAction, pki,
-                rollMachines, apiReadyTimeoutMinutes, nodeImage, null);
+                rollMachines, apiReadyTimeoutMinutes, nodeImage, null, apiName);
         return spec.withImages(dev.kilonode.images.ImageRefs.upstream(dev.kilonode.images.ImageCatalog.of(spec),
                 dev.kilonode.images.ImageCatalog.prefix(spec)));
+    }
+
+    /**
+     * kilonode:apiDomain (default {@code <stack>.<project>.internal}: .internal is reserved for private use, ICANN board
+     * resolution 2024.07.29.06) and kilonode:apiPublicZoneId, which a public endpoint needs: without a public answer
+     * for api.<apiDomain>, the provider and kubectl outside the VPC could only use the public load balancer's own
+     * name, which changes whenever it is replaced or the endpoint is toggled (and a new name replaces the provider).
+     */
+    private ApiNameSpec readApiName(NetworkSpec network) {
+        Optional<String> explicit = optional("apiDomain");
+        String domain = explicit.orElseGet(this::defaultApiDomain);
+        if (explicit.isPresent() && !validApiDomain(domain)) {
+            problem("apiDomain", domain, "a DNS name of two or more labels such as " + defaultApiDomain()
+                    + ": lowercase letters, digits and '-', labels of 1-63 characters, at most 249 in all "
+                    + "(api.<apiDomain> must fit DNS's 253)");
+        } else if (domain.equals("cluster.local") || domain.endsWith(".cluster.local")) {
+            problem("apiDomain", domain, "a name outside cluster.local (the cluster's own DNS zone: CoreDNS answers it "
+                    + "inside the cluster and api." + domain + " would not resolve for pods)");
+        }
+        Optional<String> zone = optional("apiPublicZoneId");
+        boolean publicApi = network != null && !network.apiAllowedCidrs().isEmpty();
+        if (zone.isPresent() && !ROUTE53_ZONE_ID.matcher(zone.get()).matches()) {
+            problem("apiPublicZoneId", zone.get(), "the id of a public Route 53 hosted zone: Z followed by up to 31 "
+                    + "uppercase letters and digits, such as Z0123456789ABCDEFGHIJ (without /hostedzone/)");
+        } else if (zone.isEmpty() && publicApi) {
+            problem("apiPublicZoneId", null, "the id of the public Route 53 hosted zone of kilonode:apiDomain " + domain
+                    + " (or of a parent domain), required while kilonode:apiAllowedCidrs opens the public endpoint: api."
+                    + domain + " must answer outside the VPC too, or the Kubernetes provider would follow the public "
+                    + "load balancer's own name, and replacing it or closing the endpoint would replace the provider "
+                    + "and every in-cluster object (README, \"API endpoint\")");
+        } else if (zone.isPresent() && publicApi && validApiDomain(domain)
+                && NON_PUBLIC_TLDS.contains(domain.substring(domain.lastIndexOf('.') + 1))) {
+            problem("apiDomain", domain, "a domain that resolves on the internet while kilonode:apiPublicZoneId "
+                    + "publishes it (." + domain.substring(domain.lastIndexOf('.') + 1) + " is reserved for private "
+                    + "or special use and is never delegated): a subdomain of a domain you own, such as dev.k8s.example.com");
+        }
+        // The zone may stay configured while the endpoint is closed: opening and closing it is then one setting.
+        return new ApiNameSpec(domain, publicApi ? zone : Optional.empty());
+    }
+
+    /**
+     * {@code <stack>.<project>.internal}: unique per project and stack, and a DNS name whenever the pair is valid at
+     * all (both are lowercase letters, digits and inner hyphens, {@link #NAME_PART}).
+     */
+    private String defaultApiDomain() {
+        return stack + "." + project + ".internal";
+    }
+
+    static boolean validApiDomain(String domain) {
+        if (domain.length() > 249 || !domain.contains(".")) {
+            return false;
+        }
+        for (String label : domain.split("\\.", -1)) {
+            if (!DOMAIN_LABEL.matcher(label).matches()) {
+                return false;
+            }
+        }
+        // A top-level label of digits only would read as an IPv4 address (RFC 3696 section 2).
+        return !domain.substring(domain.lastIndexOf('.') + 1).matches("[0-9]+");
     }
 
     /**

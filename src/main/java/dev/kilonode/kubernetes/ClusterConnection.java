@@ -19,8 +19,9 @@ import com.pulumi.resources.CustomResourceOptions;
 public final class ClusterConnection {
 
     /**
-     * @param clusterName               name used inside the kubeconfig
-     * @param apiServerUrl              {@code https://host:6443} of the API load balancer
+     * @param clusterName               name of the kubeconfig's cluster entry, and the provider's {@code cluster}
+     *                                  (a non-secret input, so plans and state show which cluster it talks to)
+     * @param apiServerUrl              {@code https://api.<apiDomain>:6443}, the API's stable name
      * @param caCertificatePem          the cluster CA certificate
      * @param adminClientCertificatePem the admin client certificate (O=system:masters or kubeadm:cluster-admins)
      * @param adminClientKey            the admin client private key, a Pulumi secret
@@ -59,6 +60,10 @@ public final class ClusterConnection {
                                     CustomResourceOptions opts) {
         var b = ProviderArgs.builder()
                 .kubeconfig(kubeconfig(c, gate))
+                // The kubeconfig is secret; this names its active cluster in the clear. A change of either replaces
+                // the provider (pulumi-kubernetes 4.0.0 DiffConfig compares the active cluster, read through this
+                // override), and `plan --diff` can only see this one.
+                .cluster(c.clusterName())
                 // Server-side apply (the v4 default, stated here) is what the CoreDNS DeploymentPatch needs.
                 .enableServerSideApply(true)
                 // ConfigMaps are updated in place rather than replaced (pulumi-kubernetes 4.0.0 ProviderArgs

@@ -18,6 +18,14 @@ public interface ReadinessGate {
         return (url, ca) -> CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * Waits for {@code first} (e.g. the API name's DNS records), then for {@code then}. A client that asks for a name
+     * before its record exists is answered NXDOMAIN, and resolvers cache that for the zone's negative TTL.
+     */
+    static ReadinessGate after(CompletableFuture<?> first, ReadinessGate then) {
+        return (url, ca) -> first.thenCompose(done -> then.await(url, ca));
+    }
+
     /** Polls {@code /readyz} over TLS trusting only the cluster CA (see {@link ApiServerReadiness}). */
     static ReadinessGate http(ApiServerReadiness.Settings settings) {
         return (url, ca) -> ApiServerReadiness.await(url, ca, settings);

@@ -18,9 +18,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The Kubernetes API endpoint: an internal network load balancer that every node uses (its DNS name is kubeadm's
- * controlPlaneEndpoint, so masters can be replaced and a third can join), and an internet-facing one only when the
- * config names admin CIDRs (its security group admits only them). Both keep idle TCP connections for the tuning
+ * The Kubernetes API endpoint: an internal network load balancer that every node reaches through the API's stable
+ * name ({@link ApiName}: kubeadm's controlPlaneEndpoint, so masters can be replaced and a third can join), and an
+ * internet-facing one only when the config names admin CIDRs (its security group admits only them). Both keep idle TCP connections for the tuning
  * profile's idle timeout (report 002: a proxy that cut idle watches after 3 s drove the API servers to 2,000 % CPU).
  * The public one also carries the Tungsten Fabric web UI (8143) when webUiAllowedCidrs is set.
  */
@@ -34,6 +34,8 @@ public class ApiLoadBalancer extends ComponentResource {
     }
 
     private final Output<String> internalDnsName;
+    private final Output<String> internalZoneId;
+    private final Optional<Output<String>> publicZoneId;
     private final Optional<Output<String>> publicDnsName;
     private final Optional<Output<String>> publicLoadBalancerDnsName;
     private final Output<String> apiTargetGroupArn;
@@ -60,12 +62,14 @@ public class ApiLoadBalancer extends ComponentResource {
         LoadBalancer internal = nlb(name + "-internal", true, args.privateSubnetIds(), args, opts);
         listener(name + "-internal-api", internal, 6443, api, args, opts);
         this.internalDnsName = internal.dnsName();
+        this.internalZoneId = internal.zoneId();
 
         if (args.publicApi() || args.publicWebUi()) {
             LoadBalancer pub = nlb(name + "-public", false, args.publicSubnetIds(), args, opts);
             // The public API endpoint exists only with a 6443 listener: a load balancer opened for the web UI alone
             // is no API endpoint, and the provider, readiness gate and certificate names must not use it.
             this.publicDnsName = args.publicApi() ? Optional.of(pub.dnsName()) : Optional.empty();
+            this.publicZoneId = args.publicApi() ? Optional.of(pub.zoneId()) : Optional.empty();
             this.publicLoadBalancerDnsName = Optional.of(pub.dnsName());
             if (args.publicApi()) {
                 listener(name + "-public-api", pub, 6443, api, args, opts);
@@ -84,6 +88,7 @@ public class ApiLoadBalancer extends ComponentResource {
             }
         } else {
             this.publicDnsName = Optional.empty();
+            this.publicZoneId = Optional.empty();
             this.publicLoadBalancerDnsName = Optional.empty();
             this.webUiTargetGroupArn = Optional.empty();
         }
@@ -117,6 +122,16 @@ public class ApiLoadBalancer extends ComponentResource {
 
     public Output<String> internalDnsName() {
         return internalDnsName;
+    }
+
+    /** The internal load balancer's Route 53 hosted zone (the alias target's zone, ELB's canonical hosted zone). */
+    public Output<String> internalZoneId() {
+        return internalZoneId;
+    }
+
+    /** The public load balancer's Route 53 hosted zone, when it is the public API endpoint. */
+    public Optional<Output<String>> publicZoneId() {
+        return publicZoneId;
     }
 
     /** The public API endpoint's host: present only when admin CIDRs open the API (apiAllowedCidrs). */

@@ -31,17 +31,17 @@ public class KubernetesMaster extends ComponentResource {
     public static final String TYPE = "kilonode:master:KubernetesMaster";
 
     public record Args(ClusterSpec spec, TuningProfile tuning, List<Output<String>> privateSubnetIds,
-                       Output<String> securityGroupId, ApiLoadBalancer api, String caCertHash,
+                       Output<String> securityGroupId, ApiLoadBalancer api, Output<String> apiHost, String caCertHash,
                        Output<String> backupBucketName, Output<String> backupBucketArn, String backupPrefix,
                        List<Output<String>> readableSecretArns, Output<String> amiId) {
 
         /** Booting the stack's {@code amiId}. */
         public Args(ClusterSpec spec, TuningProfile tuning, List<Output<String>> privateSubnetIds,
-                    Output<String> securityGroupId, ApiLoadBalancer api, String caCertHash,
+                    Output<String> securityGroupId, ApiLoadBalancer api, Output<String> apiHost, String caCertHash,
                     Output<String> backupBucketName, Output<String> backupBucketArn, String backupPrefix,
                     List<Output<String>> readableSecretArns) {
-            this(spec, tuning, privateSubnetIds, securityGroupId, api, caCertHash, backupBucketName, backupBucketArn,
-                    backupPrefix, readableSecretArns, Output.of(spec.amiId()));
+            this(spec, tuning, privateSubnetIds, securityGroupId, api, apiHost, caCertHash, backupBucketName,
+                    backupBucketArn, backupPrefix, readableSecretArns, Output.of(spec.amiId()));
         }
     }
 
@@ -54,12 +54,11 @@ public class KubernetesMaster extends ComponentResource {
     public KubernetesMaster(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
         ClusterSpec spec = args.spec();
-        Output<String> publicHost = args.api().publicDnsName().orElse(Output.of(""));
         // Each master's desired control-plane configuration, in SSM: user-data is read only at first boot, these
         // follow the stack (kilonode-reconcile-control-plane.timer applies changes, e.g. after scaling up).
         List<Parameter> desired = new ArrayList<>();
         for (int i = 0; i < spec.masters().count(); i++) {
-            Output<MasterUserData.Inputs> inputs = inputs(args, publicHost, i);
+            Output<MasterUserData.Inputs> inputs = inputs(args, i);
             desired.add(configParameter(name + "-" + i + "-kubeadm", spec, i, "kubeadm",
                     inputs.applyValue(MasterUserData::desiredKubeadm)));
             desired.add(configParameter(name + "-" + i + "-etcd-events", spec, i, "etcd-events",
@@ -86,7 +85,7 @@ public class KubernetesMaster extends ComponentResource {
 
         for (int i = 0; i < spec.masters().count(); i++) {
             // The user-data waits for this master's parameters, so they exist before its first reconcile.
-            Output<String> userData = Output.tuple(inputs(args, publicHost, i), desired.get(PARAMETERS_PER_MASTER * i).arn(),
+            Output<String> userData = Output.tuple(inputs(args, i), desired.get(PARAMETERS_PER_MASTER * i).arn(),
                             desired.get(PARAMETERS_PER_MASTER * i + 1).arn(), desired.get(PARAMETERS_PER_MASTER * i + 2).arn())
                     .applyValue(t -> UserData.encode(MasterUserData.render(t.t1)))
                     // ... and for the scripts its etcd-prepare.sh installs from SSM.
@@ -104,11 +103,11 @@ public class KubernetesMaster extends ComponentResource {
         registerOutputs(Map.of("privateIps", privateIps()));
     }
 
-    private static Output<MasterUserData.Inputs> inputs(Args args, Output<String> publicHost, int index) {
-        return Output.tuple(args.api().internalDnsName(), publicHost, args.backupBucketName())
+    /** {@code apiHost} resolves once its DNS record exists: kubeadm init dials it (master.ApiName). */
+    private static Output<MasterUserData.Inputs> inputs(Args args, int index) {
+        return Output.tuple(args.apiHost(), args.backupBucketName())
                 .applyValue(t -> new MasterUserData.Inputs(args.spec(), args.tuning(),
-                        new KubeadmConfig.Endpoints(t.t1, t.t2.isEmpty() ? null : t.t2), args.caCertHash(), t.t3,
-                        args.backupPrefix(), index));
+                        new KubeadmConfig.Endpoints(t.t1), args.caCertHash(), t.t2, args.backupPrefix(), index));
     }
 
     private Parameter configParameter(String resourceName, ClusterSpec spec, int index, String leaf, Output<String> value) {

@@ -89,7 +89,7 @@ public final class MasterUserData {
 
     public static String render(Inputs in) {
         ClusterSpec spec = in.spec();
-        Map<String, String> env = NodeBootstrap.commonEnv(spec, "master", in.endpoints().internal());
+        Map<String, String> env = NodeBootstrap.commonEnv(spec, "master", in.endpoints().endpoint());
         env.put("MASTER_INDEX", String.valueOf(in.index()));
         env.put("MASTER_COUNT", String.valueOf(spec.masters().count()));
         env.put("MASTER_IPS", String.join(",", spec.masterIps()));

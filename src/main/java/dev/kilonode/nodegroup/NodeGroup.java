@@ -71,14 +71,14 @@ public class NodeGroup extends ComponentResource {
 
     public record Args(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning,
                        List<Output<String>> privateSubnetIds, Output<String> securityGroupId,
-                       Output<String> apiInternalHost, String caCertHash, Output<String> bootstrapTokenArn,
+                       Output<String> apiHost, String caCertHash, Output<String> bootstrapTokenArn,
                        Output<String> amiId) {
 
         /** Booting the stack's {@code amiId}. */
         public Args(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning, List<Output<String>> privateSubnetIds,
-                    Output<String> securityGroupId, Output<String> apiInternalHost, String caCertHash,
+                    Output<String> securityGroupId, Output<String> apiHost, String caCertHash,
                     Output<String> bootstrapTokenArn) {
-            this(spec, group, tuning, privateSubnetIds, securityGroupId, apiInternalHost, caCertHash, bootstrapTokenArn,
+            this(spec, group, tuning, privateSubnetIds, securityGroupId, apiHost, caCertHash, bootstrapTokenArn,
                     Output.of(spec.amiId()));
         }
     }
@@ -103,8 +103,8 @@ public class NodeGroup extends ComponentResource {
         NodeIdentity identity = new NodeIdentity(name, statements, tags, this);
         var child = CustomResourceOptions.builder().parent(this).build();
 
-        Output<String> userData = args.apiInternalHost().applyValue(host -> UserData.encode(WorkerUserData.render(
-                spec, g, args.tuning(), new KubeadmConfig.Endpoints(host, null), args.caCertHash())));
+        Output<String> userData = args.apiHost().applyValue(host -> UserData.encode(WorkerUserData.render(
+                spec, g, args.tuning(), new KubeadmConfig.Endpoints(host), args.caCertHash())));
         Map<String, String> instanceTags = new LinkedHashMap<>(tags);
         instanceTags.put("Name", asgName);
         Map<String, String> stableInstanceTags = stable(instanceTags);

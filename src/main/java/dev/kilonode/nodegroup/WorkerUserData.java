@@ -28,7 +28,7 @@ public final class WorkerUserData {
 
     public static String render(ClusterSpec spec, WorkerGroupSpec group, TuningProfile tuning,
                                 KubeadmConfig.Endpoints endpoints, String caCertHash) {
-        Map<String, String> env = NodeBootstrap.commonEnv(spec, "worker", endpoints.internal());
+        Map<String, String> env = NodeBootstrap.commonEnv(spec, "worker", endpoints.endpoint());
         env.put("NODE_GROUP", group.name());
         env.put("CA_CERT_HASH", caCertHash);
         env.put("JOIN_MAX_ATTEMPTS", String.valueOf(JOIN_MAX_ATTEMPTS));

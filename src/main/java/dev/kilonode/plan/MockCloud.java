@@ -66,6 +66,7 @@ public final class MockCloud implements Mocks {
             case "aws:imagebuilder/image:Image" -> state.put("outputResources", java.util.List.of(Map.of("amis",
                     java.util.List.of(Map.of("image", "ami-" + hash(String.valueOf(args.inputs.get("imageRecipeArn")))
                                     .substring(0, 17), "region", region, "accountId", ACCOUNT, "name", args.name)))));
+            case "aws:route53/zone:Zone" -> state.put("zoneId", "Z" + hash.substring(0, 20).toUpperCase(java.util.Locale.ROOT));
             default -> { }
         }
         return CompletableFuture.completedFuture(ResourceResult.of(Optional.of(id), state));

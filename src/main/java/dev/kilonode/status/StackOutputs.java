@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * What {@code kilonode status} needs of a stack's outputs ({@code pulumi stack output --json}): the worker groups'
- * Auto Scaling group names, the API endpoint (public if the stack opened one) and the planned worker count.
+ * Auto Scaling group names, the API endpoint (its stable name, public too if the stack opened one) and the planned worker count.
  */
 public record StackOutputs(List<String> workerGroups, String apiEndpoint, int workerCount, Optional<String> region) {
 
@@ -42,9 +42,12 @@ public record StackOutputs(List<String> workerGroups, String apiEndpoint, int wo
             throw new Unreadable(from + " has no workerGroups output (a list of Auto Scaling group names); is the stack up?");
         }
         g.forEach(n -> groups.add(n.asText()));
-        String api = root.path("apiPublicEndpoint").asText(root.path("apiInternalEndpoint").asText(""));
+        // apiEndpoint: https://api.<apiDomain>:6443, the one name. A stack last updated before it existed exported
+        // its load balancers' URLs instead.
+        String api = root.path("apiEndpoint").asText(
+                root.path("apiPublicEndpoint").asText(root.path("apiInternalEndpoint").asText("")));
         if (api.isEmpty()) {
-            throw new Unreadable(from + " has neither apiPublicEndpoint nor apiInternalEndpoint");
+            throw new Unreadable(from + " has no apiEndpoint output (https://api.<apiDomain>:6443); is the stack up?");
         }
         if (!root.path("workerCount").canConvertToInt()) {
             throw new Unreadable(from + " has no numeric workerCount output");

@@ -81,6 +81,15 @@ class ClusterSpecReaderTest {
                 arguments("kilonode:nodeImage", "golden", "stock (boot amiId and install at boot) or baked"),
                 arguments("kilonode:nodeImage", "", "remove the line to use the default stock"),
                 arguments("kilonode:podsPerWorker", "0", "from 1 to 250"),
+                // Finding 3: the API's one name.
+                arguments("kilonode:apiDomain", "Dev.Example.COM", "a DNS name of two or more labels"),
+                arguments("kilonode:apiDomain", "localhost", "a DNS name of two or more labels"),
+                arguments("kilonode:apiDomain", "dev..example.com", "labels of 1-63 characters"),
+                arguments("kilonode:apiDomain", "dev.cluster.local", "outside cluster.local"),
+                arguments("kilonode:apiDomain", "dev.kilonode.internal", "resolves on the internet while kilonode:apiPublicZoneId"),
+                arguments("kilonode:apiPublicZoneId", "/hostedzone/Z0123", "Z followed by up to 31"),
+                arguments("kilonode:apiPublicZoneId", "", "required while kilonode:apiAllowedCidrs opens the public endpoint"),
+
                 arguments("kilonode:owner", "", "required"),
                 arguments("kilonode:costCenter", "bad\u0001value", "AWS tag value"),
                 arguments("kilonode:expiresOn", "next week", "YYYY-MM-DD"),
@@ -235,6 +244,26 @@ class ClusterSpecReaderTest {
         ClusterSpec parked = ClusterSpecReader.read(ConfigSource.of(config), "dev");
         assertThat(parked.workerCount()).isZero();
         assertThat(parked.plannedWorkerCount()).isEqualTo(7);
+    }
+
+    /** Finding 3: without kilonode:apiDomain the API's name comes from the stack and project. */
+    @Test
+    void apiDomainDefaultsToStackDotProjectDotInternal() {
+        Map<String, String> config = valid();
+        config.remove("kilonode:apiDomain");
+        config.remove("kilonode:apiAllowedCidrs");
+        config.remove("kilonode:apiPublicZoneId");
+        assertThat(ClusterSpecReader.read(ConfigSource.of(config), "dev").apiName().url())
+                .isEqualTo("https://api.dev.kilonode.internal:6443");
+        assertThat(ClusterSpecReader.read(ConfigSource.of(config), "platform", "team-a").apiName().domain())
+                .isEqualTo("team-a.platform.internal");
+        assertThat(ClusterSpecReader.read(ConfigSource.of(valid()), "dev").apiName().host()).isEqualTo("api.dev.k8s.example.com");
+        // A public zone kept while the endpoint is closed is not used (and .internal is fine then).
+        Map<String, String> closed = valid();
+        closed.remove("kilonode:apiAllowedCidrs");
+        closed.put("kilonode:apiDomain", "dev.kilonode.internal");
+        assertThat(ClusterSpecReader.read(ConfigSource.of(closed), "dev").apiName().publicZoneId()).isEmpty();
+        assertThat(ClusterSpecReader.read(ConfigSource.of(valid()), "dev").apiName().publicZoneId()).contains("Z0EXAMPLEDEVZONEID");
     }
 
     /** Pulumi.yaml documents the defaults; feeding them explicitly must give the same spec as leaving them out. */

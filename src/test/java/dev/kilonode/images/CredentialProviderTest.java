@@ -70,7 +70,7 @@ class CredentialProviderTest {
     void everyNodesKubeletGetsTheFlags() {
         var spec = Stacks.mirroredSpec("dev", Stacks.config("dev"));
         var t = dev.kilonode.tuning.TuningProfile.forCluster(dev.kilonode.tuning.ClusterSize.of(spec));
-        var endpoints = new KubeadmConfig.Endpoints("api.internal", null);
+        var endpoints = new KubeadmConfig.Endpoints("api.internal");
         for (String kubeadm : List.of(KubeadmConfig.init(spec, t, endpoints),
                 KubeadmConfig.joinControlPlane(spec, endpoints, "sha256:abc", 0),
                 KubeadmConfig.joinWorker(spec, spec.workerGroups().get(0), endpoints, "sha256:abc"))) {

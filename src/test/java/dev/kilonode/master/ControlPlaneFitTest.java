@@ -416,7 +416,7 @@ class ControlPlaneFitTest {
 
     static JsonNode cloudConfig(ClusterSpec spec, TuningProfile t, int index) throws Exception {
         String text = MasterUserData.render(new MasterUserData.Inputs(spec, t,
-                new KubeadmConfig.Endpoints("internal.example", null), "sha256:abc", "bucket-1", "scale/etcd", index));
+                new KubeadmConfig.Endpoints("api.scale.kilonode.internal"), "sha256:abc", "bucket-1", "scale/etcd", index));
         return YAML.readTree(text);
     }
 

@@ -65,7 +65,7 @@ class EventsEtcdBootstrapTest {
         if (init != null) {
             initOverride = init.contains("etcd-servers-overrides");
         }
-        var inputs = new MasterUserData.Inputs(spec, t, new KubeadmConfig.Endpoints("internal.example", null),
+        var inputs = new MasterUserData.Inputs(spec, t, new KubeadmConfig.Endpoints("api.scale.kilonode.internal"),
                 "sha256:abc", "bucket-1", "scale/etcd", i);
         return new Rendered(steps, voters, initOverride, MasterUserData.desiredKubeadm(inputs).contains("etcd-servers-overrides"));
     }

@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KubeadmConfigTest {
 
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    static final KubeadmConfig.Endpoints ENDPOINTS = new KubeadmConfig.Endpoints("internal.example", "public.example");
+    static final KubeadmConfig.Endpoints ENDPOINTS = new KubeadmConfig.Endpoints("api.dev.k8s.example.com");
 
     static List<JsonNode> docs(String yaml) throws IOException {
         List<JsonNode> out = new ArrayList<>();
@@ -71,8 +71,8 @@ class KubeadmConfigTest {
         Map<String, String> scheduler = args(cluster.at("/scheduler/extraArgs"));
         assertThat(scheduler).doesNotContainKeys("kube-api-qps", "kube-api-burst")
                 .containsEntry("config", KubeadmConfig.schedulerConfigurationPath(profile("scale")));
-        assertThat(cluster.get("controlPlaneEndpoint").asText()).isEqualTo("internal.example:6443");
-        assertThat(cluster.get("apiServer").get("certSANs").toString()).contains("public.example");
+        assertThat(cluster.get("controlPlaneEndpoint").asText()).isEqualTo("api.dev.k8s.example.com:6443");
+        assertThat(cluster.get("apiServer").get("certSANs").toString()).contains("\"api.dev.k8s.example.com\"");
         JsonNode kubelet = kind(docs, "KubeletConfiguration");
         assertThat(kubelet.at("/kubeReserved/cpu").asText()).isEqualTo("250m");
         assertThat(kind(docs, "InitConfiguration").at("/patches/directory").asText()).isEqualTo(KubeadmConfig.PATCH_DIR);

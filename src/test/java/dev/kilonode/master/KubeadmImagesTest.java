@@ -41,7 +41,7 @@ class KubeadmImagesTest {
         TuningProfile t = TuningProfile.forCluster(ClusterSize.of(spec));
         JsonNode cluster = null;
         for (JsonNode d : YAML.readValues(YAML.getFactory().createParser(
-                KubeadmConfig.init(spec, t, new KubeadmConfig.Endpoints("api.internal", null))), JsonNode.class).readAll()) {
+                KubeadmConfig.init(spec, t, new KubeadmConfig.Endpoints("api.internal"))), JsonNode.class).readAll()) {
             if (d.get("kind").asText().equals("ClusterConfiguration")) {
                 cluster = d;
             }

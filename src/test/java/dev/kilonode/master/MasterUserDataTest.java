@@ -24,7 +24,7 @@ class MasterUserDataTest {
         // As the program renders it: every image from the (fixture) lock, digests as long as real ones.
         ClusterSpec spec = Stacks.mirroredSpec(stack, config);
         String text = MasterUserData.render(new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
-                new KubeadmConfig.Endpoints("internal.example", null), "sha256:abc", "bucket-1", "scale/etcd", index));
+                new KubeadmConfig.Endpoints("api.scale.kilonode.internal"), "sha256:abc", "bucket-1", "scale/etcd", index));
         return new ObjectMapper(new YAMLFactory()).readTree(text);
     }
 
@@ -106,7 +106,7 @@ class MasterUserDataTest {
             config.put("kilonode:masterCount", "3");
             ClusterSpec spec = Stacks.spec(stack, config);
             var in = new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
-                    new KubeadmConfig.Endpoints("internal.example", null), "sha256:abc", "bucket-1", "scale/etcd", 2);
+                    new KubeadmConfig.Endpoints("api.scale.kilonode.internal"), "sha256:abc", "bucket-1", "scale/etcd", 2);
             String files = MasterUserData.desiredFiles(in);
             assertThat(files).contains(MasterUserData.FILE_MARKER + MasterUserData.EVENTS_ETCD_SCRIPT + "\n#!/usr/bin/env bash\n",
                     MasterUserData.FILE_MARKER + KubeadmConfig.PATCH_DIR + "/kube-apiserver+strategic.yaml\n");
@@ -123,7 +123,7 @@ class MasterUserDataTest {
         String env = file(render("scale", Map.of(), 0), "/etc/kilonode/kilonode.env");
         assertThat(env).contains("ETCD_WRITE_BARRIER=0", "EVENTS_ETCD=1", "BACKUP_BUCKET=bucket-1",
                 "BACKUP_PREFIX=scale/etcd", "LIFECYCLE_HOOK_NAME=kilonode-drain", "MASTER_INDEX=0",
-                "API_ENDPOINT=internal.example:6443", "SSM_PREFIX=/kilonode/scale", "NODE_IP=10.0.0.20");
+                "API_ENDPOINT=api.scale.kilonode.internal:6443", "SSM_PREFIX=/kilonode/scale", "NODE_IP=10.0.0.20");
         assertThat(file(render("dev", Map.of(), 0), "/etc/kilonode/kilonode.env")).contains("ETCD_WRITE_BARRIER=1", "EVENTS_ETCD=0");
     }
 

@@ -123,8 +123,8 @@ class StatusCommandTest {
 
     Path outputs(String group, int workers) throws Exception {
         Path f = tmp.resolve("outputs.json");
-        Files.writeString(f, "{\"workerGroups\":[\"" + group + "\"],\"apiPublicEndpoint\":\"" + api.url()
-                + "\",\"apiInternalEndpoint\":\"https://internal.invalid:6443\",\"workerCount\":" + workers
+        Files.writeString(f, "{\"workerGroups\":[\"" + group + "\"],\"apiEndpoint\":\"" + api.url()
+                + "\",\"apiInternalLoadBalancer\":\"internal.invalid\",\"workerCount\":" + workers
                 + ",\"region\":\"" + MotoServer.REGION + "\",\"tuningTier\":0}");
         return f;
     }

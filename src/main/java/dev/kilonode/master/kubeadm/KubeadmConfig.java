@@ -54,10 +54,14 @@ public final class KubeadmConfig {
     private KubeadmConfig() {
     }
 
-    /** The endpoints a master is reachable at: nodes use the internal one; certificates also name the public one. */
-    public record Endpoints(String internalHost, String publicHost) {
-        public String internal() {
-            return internalHost + ":6443";
+    /**
+     * Where the API is: its stable name {@code api.<apiDomain>} (master.ApiName), the controlPlaneEndpoint, join
+     * endpoint and API server certificate name. No load balancer's own name: a replaced load balancer then changes
+     * nothing on the masters (their configuration, certificate) or the workers (launch template).
+     */
+    public record Endpoints(String apiHost) {
+        public String endpoint() {
+            return apiHost + ":6443";
         }
     }
 
@@ -123,17 +127,14 @@ public final class KubeadmConfig {
                 SCHEDULER_CONFIG_DIR, SCHEDULER_CONFIG_DIR, true, "DirectoryOrCreate"));
         Map<String, String> etcd = etcdFlags(t);
         List<String> sans = new ArrayList<>();
-        sans.add(endpoints.internalHost());
-        if (endpoints.publicHost() != null) {
-            sans.add(endpoints.publicHost());
-        }
+        sans.add(endpoints.apiHost());
         sans.addAll(spec.masterIps());
         // The stack's mirror: kubeadm names every image <imageRepository>/<name>:<tag> (kubernetes v1.33
         // cmd/kubeadm/app/images/images.go GetGenericImage, GetKubernetesImage, GetEtcdImage, GetDNSImage, GetPauseImage);
         // the static pods then get the lock's digests from the patches (controlPlanePatches), the addons from the
         // stack's own patches (cni.KubeProxyImage, dns.ClusterDns).
         return new ClusterConfiguration(api.apiVersion, "ClusterConfiguration", "v" + spec.kubernetesVersion(),
-                "kilonode-" + spec.stack(), spec.images().repositoryBase().orElse(null), endpoints.internal(),
+                "kilonode-" + spec.stack(), spec.images().repositoryBase().orElse(null), endpoints.endpoint(),
                 new Networking(spec.network().podCidr().toString(), spec.network().serviceCidr().toString(), "cluster.local"),
                 new ApiServer(api.args(apiServer), sans),
                 new ControlPlaneComponent(api.args(cm), null),
@@ -216,7 +217,7 @@ public final class KubeadmConfig {
         // The shared certificates are placed from SSM before the join (manual certificate distribution), so no
         // certificateKey / kubeadm-certs Secret with its two-hour expiry is involved.
         var join = new JoinConfiguration(api.apiVersion, "JoinConfiguration",
-                new Discovery(new BootstrapTokenDiscovery(endpoints.internal(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
+                new Discovery(new BootstrapTokenDiscovery(endpoints.endpoint(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
                 masterRegistration(api, ip), new JoinControlPlane(new LocalApiEndpoint(ip, 6443)), new Patches(PATCH_DIR));
         return documents(join);
     }
@@ -233,7 +234,7 @@ public final class KubeadmConfig {
                 .collect(Collectors.joining(",")));
         kubelet.putAll(dev.kilonode.images.CredentialProvider.KUBELET_FLAGS);
         var join = new JoinConfiguration(api.apiVersion, "JoinConfiguration",
-                new Discovery(new BootstrapTokenDiscovery(endpoints.internal(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
+                new Discovery(new BootstrapTokenDiscovery(endpoints.endpoint(), TOKEN_PLACEHOLDER, List.of(caCertHash))),
                 new NodeRegistration(CRI_SOCKET, api.args(kubelet), null), null, new Patches(PATCH_DIR));
         return documents(join);
     }

@@ -187,6 +187,11 @@ public final class ChangeBehaviour {
             return Optional.of("replaces the Kubernetes provider, and with it every in-cluster object (the vRouter "
                     + "DaemonSet that carries pod networking included)");
         }
+        if (type.equals("aws:route53/zone:Zone") && overall.compareTo(Kind.REPLACE) >= 0) {
+            return Optional.of("renames the Kubernetes API (kilonode:apiDomain): the old name stops resolving, and running "
+                    + "masters keep their certificate and kubeconfigs for it until `kilonode roll masters --stack " + stack
+                    + "` (README, \"API endpoint\")");
+        }
         if (overall.compareTo(Kind.REPLACE) >= 0) {
             return Optional.of("replaces " + type + " " + change.key().name());
         }

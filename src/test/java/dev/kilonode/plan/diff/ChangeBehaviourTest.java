@@ -109,4 +109,34 @@ class ChangeBehaviourTest {
         assertThat(ChangeBehaviour.rule("aws:ec2/instance:Instance", "/ami").orElseThrow().kind())
                 .isEqualTo(ChangeBehaviour.Kind.REPLACE);
     }
+
+    /** Finding 3, day 2: a new apiDomain renames the API - the plan leads with the provider and the zone. */
+    @Test
+    void aNewApiDomainSaysItReplacesTheProviderAndNeedsAMasterRoll() throws Exception {
+        Run md = diffWith("kilonode:apiDomain: dev.k8s.example.com", "kilonode:apiDomain: dev2.k8s.example.com", "markdown");
+        assertThat(md.code()).as(md.err()).isZero();
+        String out = md.out();
+        int table = out.indexOf("| resource type |");
+        int provider = out.indexOf(":warning: **replaces the Kubernetes provider, and with it every in-cluster object");
+        int zone = out.indexOf(":warning: **renames the Kubernetes API (kilonode:apiDomain): the old name stops resolving, "
+                + "and running masters keep their certificate and kubeconfigs for it until `kilonode roll masters --stack dev`");
+        assertThat(provider).isPositive().isLessThan(table);
+        assertThat(zone).isPositive().isLessThan(table);
+        // The workers join through the new name: a new launch-template version rolls them.
+        assertThat(out).contains(":warning: **rolls 3 workers of kilonode-dev-worker");
+        assertThat(out).contains("`/cluster`: replace");
+
+        // Closing the public endpoint (no admin CIDRs) changes records, not the provider.
+        String yaml = Files.readString(Path.of("Pulumi.dev.yaml"));
+        String closed = yaml.replace("kilonode:apiAllowedCidrs:\n    - 203.0.113.0/24\n  ", "");
+        assertThat(closed).doesNotContain("apiAllowedCidrs");
+        Path file = Files.createTempDirectory(tmp, "stack").resolve("Pulumi.dev.yaml");
+        Files.writeString(file, closed);
+        Run toggled = plan("--stack", "dev", "--config", file.toString(), "--out",
+                Files.createTempDirectory(tmp, "after").toString(), "--diff", devPlan.toString(), "--format", "text");
+        assertThat(toggled.code()).as(toggled.err()).isZero();
+        // (The provider's dependsOn loses the public record: an option, no input of the provider.)
+        assertThat(toggled.out()).contains("- aws:route53/record:Record kilonode-api-name-public")
+                .doesNotContain("/cluster:").doesNotContain("/kubeconfig").doesNotContain("replaces the Kubernetes provider");
+    }
 }
