@@ -17,13 +17,19 @@ waiting=$(aws autoscaling describe-auto-scaling-instances --output text \
   --query 'AutoScalingInstances[?LifecycleState==`Terminating:Wait`].[InstanceId,AutoScalingGroupName]')
 [[ -n $waiting && $waiting != None ]] || exit 0
 [[ -n ${KILONODE_STACK:-} ]] || DIE_CODE=2 die "node-drainer: KILONODE_STACK not set in the env file"
-# Only this stack's groups (tag kilonode:stack): other stacks in the account use the same hook name, and
-# releasing their instances would skip their drain. If the groups cannot be listed, release nothing.
-if ! ours=$(aws autoscaling describe-auto-scaling-groups --output text \
-  --filters "Name=tag:kilonode:stack,Values=$KILONODE_STACK" --query 'AutoScalingGroups[].AutoScalingGroupName'); then
+[[ ${SSM_PREFIX:-} =~ ^/([^/]+)/([^/]+)$ ]] || DIE_CODE=2 die "node-drainer: SSM_PREFIX '${SSM_PREFIX:-}' is not /<project>/<stack>"
+name_prefix="${BASH_REMATCH[1]}-${BASH_REMATCH[2]}"
+# Only this stack's groups: tagged kilonode:stack and named exactly <project>-<stack>-<node-group> (another
+# project's stack of the same name has the same tag; stack "<stack>-x" has names this prefix would match).
+# Other stacks use the same hook name, and releasing their instances would skip their drain. If the groups
+# cannot be listed, release nothing.
+# shellcheck disable=SC2016 # backticks are JMESPath literals
+if ! tagged=$(aws autoscaling describe-auto-scaling-groups --output text \
+  --filters "Name=tag:kilonode:stack,Values=$KILONODE_STACK" \
+  --query 'AutoScalingGroups[].[AutoScalingGroupName,Tags[?Key==`kilonode:node-group`].Value|[0]]'); then
   die "node-drainer: cannot list the Auto Scaling groups of stack $KILONODE_STACK; releasing nothing"
 fi
-ours=${ours//$'\t'/$'\n'}
+ours=$(awk -F'\t' -v p="$name_prefix" '$1 == p "-" $2 {print $1}' <<<"$tagged")
 nodes=$(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{"\t"}{.spec.providerID}{"\n"}{end}')
 
 # release IID ASG: drain + delete the node (if it joined), then complete the lifecycle action.

@@ -11,6 +11,8 @@ export KUBECONFIG=${KUBECONFIG:-/etc/kubernetes/admin.conf}
 if [[ ${MASTER_INDEX:-0} != 0 ]]; then exit 0; fi
 [[ -f $KUBECONFIG ]] || { log "scale-out-ramp: $KUBECONFIG missing (not bootstrapped yet)"; exit 0; }
 : "${SSM_PREFIX:?}" "${KILONODE_STACK:?}"
+[[ $SSM_PREFIX =~ ^/([^/]+)/([^/]+)$ ]] || die "scale-out-ramp: SSM_PREFIX $SSM_PREFIX is not /<project>/<stack>"
+name_prefix="${BASH_REMATCH[1]}-${BASH_REMATCH[2]}"
 
 dir="$KILONODE_STATE_DIR/scale-out-ramp"
 state="$dir/state"
@@ -37,12 +39,13 @@ for k in JOIN_BOUND STEP_TIMEOUT_SECONDS EC2_BUCKET EC2_REFILL_PER_SECOND EC2_RE
   [[ -n ${!k} ]] || die "scale-out-ramp: pacing has no $k"
 done
 
-# The stack's worker groups by tag: a new group needs no change on the masters.
+# The stack's worker groups: tagged with the stack and named exactly <project>-<stack>-<node-group>.
 # shellcheck disable=SC2016 # backticks are JMESPath literals
 groups=$(aws autoscaling describe-auto-scaling-groups --output text \
   --filters "Name=tag:kilonode:stack,Values=$KILONODE_STACK" "Name=tag-key,Values=kilonode:node-group" \
-  --query 'AutoScalingGroups[].[AutoScalingGroupName,DesiredCapacity,MaxSize,join(`,`,Instances[].InstanceId)]') ||
+  --query 'AutoScalingGroups[].[AutoScalingGroupName,DesiredCapacity,MaxSize,join(`,`,Instances[].InstanceId),Tags[?Key==`kilonode:node-group`].Value|[0]]') ||
   die "scale-out-ramp: cannot describe the worker groups; not changing any group"
+groups=$(awk -F'\t' -v OFS='\t' -v p="$name_prefix" '$1 == p "-" $5 {print $1, $2, $3, $4}' <<<"$groups")
 [[ -n $groups && $groups != None ]] || { log "scale-out-ramp: no worker groups tagged for stack $KILONODE_STACK"; exit 0; }
 
 # Ready nodes by instance id (providerID aws:///<az>/<id>).

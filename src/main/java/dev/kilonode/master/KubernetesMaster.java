@@ -123,8 +123,12 @@ public class KubernetesMaster extends ComponentResource {
     }
 
     private static List<NodeIdentity.Statement> statements(ClusterSpec spec, Args args, List<Output<String>> readable) {
-        String asgArns = "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/"
-                + spec.namePrefix() + "-*";
+        // Exactly the stack's groups, by name: a pattern "<prefix>-*" would also match stack "<stack>-x"'s groups
+        // (kilonode-a-* covers kilonode-a-x-workers). Group names are unique per account and region, so a name
+        // list cannot match another stack's group; adding a group updates this policy in place.
+        List<Output<String>> asgArns = spec.workerGroups().stream().map(g -> Output.of("arn:aws:autoscaling:"
+                + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + dev.kilonode.nodegroup.NodeGroup.asgName(spec, g)))
+                .toList();
         List<NodeIdentity.Statement> all = new ArrayList<>(List.of(
                 new NodeIdentity.Statement("ReadClusterSecretsAndConfig", List.of("ssm:GetParameter"), readable),
                 new NodeIdentity.Statement("WriteEtcdSnapshots", List.of("s3:PutObject", "s3:GetObject"),
@@ -136,12 +140,12 @@ public class KubernetesMaster extends ComponentResource {
                         Map.of("StringEquals", Map.of("cloudwatch:namespace", EtcdBackupBucket.METRIC_NAMESPACE))),
                 // Describe calls take no resource-level permissions (AWS service authorization reference).
                 new NodeIdentity.Statement("SeeWorkerGroups", List.of("autoscaling:DescribeAutoScalingInstances",
-                        "autoscaling:DescribeAutoScalingGroups"), List.of(Output.of("*"))),
-                new NodeIdentity.Statement("DrainWorkers", List.of("autoscaling:CompleteLifecycleAction"),
-                        List.of(Output.of(asgArns))),
-                // The paced scale-out (scale-out-ramp.sh) raises this stack's worker groups' desired capacity.
-                new NodeIdentity.Statement("PaceWorkerScaleOut", List.of("autoscaling:SetDesiredCapacity"),
-                        List.of(Output.of(asgArns)))));
+                        "autoscaling:DescribeAutoScalingGroups"), List.of(Output.of("*")))));
+        if (!asgArns.isEmpty()) {
+            all.add(new NodeIdentity.Statement("DrainWorkers", List.of("autoscaling:CompleteLifecycleAction"), asgArns));
+            // The paced scale-out (scale-out-ramp.sh) raises this stack's worker groups' desired capacity.
+            all.add(new NodeIdentity.Statement("PaceWorkerScaleOut", List.of("autoscaling:SetDesiredCapacity"), asgArns));
+        }
         all.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec));
         return all;
     }

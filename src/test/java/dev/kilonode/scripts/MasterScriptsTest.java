@@ -144,10 +144,11 @@ class MasterScriptsTest {
   void drainerDrainsDeletesAndCompletesTheLifecycleAction() throws Exception {
     h.stub("aws", """
         case "$1 $2" in
-          "autoscaling describe-auto-scaling-instances") printf 'i-0aaa\\tkilonode-dev-worker\\ni-0bbb\\tkilonode-dev-worker\\ni-0ccc\\tkilonode-dev-2-worker\\n' ;;
+          "autoscaling describe-auto-scaling-instances") printf 'i-0aaa\\tkilonode-dev-worker\\ni-0bbb\\tkilonode-dev-worker\\ni-0ccc\\tkilonode-dev-2-worker\\ni-0ddd\\tteam2-dev-worker\\n' ;;
           "autoscaling describe-auto-scaling-groups")
-            [ "$*" = "autoscaling describe-auto-scaling-groups --output text --filters Name=tag:kilonode:stack,Values=dev --query AutoScalingGroups[].AutoScalingGroupName" ] || exit 3
-            printf 'kilonode-dev-worker\\tkilonode-dev-gpu\\n' ;;
+            [ "$*" = 'autoscaling describe-auto-scaling-groups --output text --filters Name=tag:kilonode:stack,Values=dev --query AutoScalingGroups[].[AutoScalingGroupName,Tags[?Key==`kilonode:node-group`].Value|[0]]' ] || exit 3
+            # Tagged with stack dev: ours, and project team2's stack dev (same tag, other name).
+            printf 'kilonode-dev-worker\\tworker\\nkilonode-dev-gpu\\tgpu\\nteam2-dev-worker\\tworker\\n' ;;
           "autoscaling complete-lifecycle-action") exit 0 ;;
           *) exit 1 ;;
         esac
@@ -169,6 +170,9 @@ class MasterScriptsTest {
         .anyMatch(c -> c.endsWith("--instance-id i-0bbb"));
     // i-0ccc belongs to another stack's group (kilonode-dev-2-*, which the IAM name pattern would also match).
     assertThat(h.calls()).noneMatch(c -> c.contains("i-0ccc") && c.startsWith("aws autoscaling complete"));
+    // i-0ddd is in project team2's stack dev: same kilonode:stack tag, but not named kilonode-dev-<group>.
+    assertThat(h.calls()).noneMatch(c -> c.contains("i-0ddd") && c.startsWith("aws autoscaling complete"));
+    assertThat(r.output()).contains("i-0ddd is in team2-dev-worker, not a group of stack dev");
     // The drain happens before the instance is released.
     List<String> calls = h.calls();
     assertThat(calls.indexOf("kubectl delete node ip-10-0-9-9 --ignore-not-found"))

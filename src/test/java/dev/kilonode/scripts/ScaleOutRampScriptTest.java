@@ -50,6 +50,9 @@ class ScaleOutRampScriptTest {
     createGroup(GROUP, "dev", 10, 40);
     // Another stack's group in the same account: never touched.
     createGroup("kilonode-prod-workers", "prod", 1, 40);
+    // Project team2's stack dev (same kilonode:stack tag, other name) and stack dev-x (a name kilonode-dev-* matches).
+    createGroup("team2-dev-workers", "dev", 1, 40);
+    createGroup("kilonode-dev-x-workers", "dev-x", 1, 40);
   }
 
   @AfterEach
@@ -127,6 +130,8 @@ class ScaleOutRampScriptTest {
     assertThat(d.raises()).containsEntry(GROUP, 20);
     state = d.next();
     assertThat(desired("kilonode-prod-workers")).isEqualTo(1);
+    assertThat(desired("team2-dev-workers")).isEqualTo(1);
+    assertThat(desired("kilonode-dev-x-workers")).isEqualTo(1);
 
     // 5 of the new 10 are stuck: wait, then halt once the step is older than the timeout; nothing more is asked.
     ready(15);
