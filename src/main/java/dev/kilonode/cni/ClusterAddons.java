@@ -58,7 +58,7 @@ public final class ClusterAddons {
         ContrailCni cni = new ContrailCni("contrail", ContrailCniArgs.of(spec, inClusterApiUrl), inCluster);
         var images = spec.images();
         int minor = spec.kubernetesMinorNumber();
-        ClusterDns dns = new ClusterDns("dns", tuning, images.of(ClusterDns.AUTOSCALER_IMAGE),
+        ClusterDns dns = new ClusterDns("dns", images.of(ClusterDns.AUTOSCALER_IMAGE),
                 images.of(dev.kilonode.images.ImageCatalog.coredns(spec)), inCluster);
         KubeProxyImage.pin(images.of(dev.kilonode.images.ImageCatalog.kubernetes(spec, "kube-proxy")), inCluster);
         return new Deployed(k8s, cni, dns);

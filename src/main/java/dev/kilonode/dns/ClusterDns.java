@@ -46,7 +46,6 @@ import com.pulumi.kubernetes.rbac.v1.inputs.SubjectArgs;
 import com.pulumi.resources.ComponentResource;
 import com.pulumi.resources.ComponentResourceOptions;
 import com.pulumi.resources.CustomResourceOptions;
-import dev.kilonode.tuning.TuningProfile;
 
 import java.util.Map;
 
@@ -63,9 +62,14 @@ import static dev.kilonode.kubernetes.K8s.tolerate;
  * Cluster DNS that holds at 1,000 nodes (report 002: kube-dns collapsed near 900 nodes; 6 replicas held).
  *
  * <p><b>Scaling: the cluster-proportional autoscaler</b> (kubernetes-sigs/cluster-proportional-autoscaler, the
- * upstream "autoscale the DNS service" add-on) resizes kubeadm's {@code coredns} Deployment from the live node count
- * with the tuning profile's numbers: {@code replicas = max(min, ceil(nodes / nodesPerReplica))}, never one replica
- * while there is more than one node. Chosen over writing {@code replicas} into a DeploymentPatch because the node
+ * upstream "autoscale the DNS service" add-on) resizes kubeadm's {@code coredns} Deployment from the live node count:
+ * {@code replicas = max(min, ceil(nodes / nodesPerReplica))}, never one replica while there is more than one node
+ * (linear controller, kubernetes-sigs/cluster-proportional-autoscaler v1.8.9
+ * pkg/autoscaler/controller/linearcontroller/linear_controller.go: getExpectedReplicasFromParams and
+ * getExpectedReplicasFromParam; with no coresPerReplica the cores term is 1). Its parameters are fixed, not taken from
+ * the tuning tier: the node term already scales with the cluster, and a ConfigMap that followed the tier would change
+ * on every resize that crosses a tier - for nothing the live count does not already give (16 replicas at 1,003 nodes,
+ * 79 at 5,003; report 002's 6 are reached from 321 nodes). Chosen over writing {@code replicas} into a DeploymentPatch because the node
  * count is not a constant of the stack: the workers are Auto Scaling groups that join over minutes, are replaced,
  * and are parked to zero; a fixed number would be wrong all the time the cluster is not exactly at its planned size,
  * and Pulumi would fight anyone (or anything) that corrected it.
@@ -92,6 +96,9 @@ public final class ClusterDns extends ComponentResource {
     public static final String AUTOSCALER = "kube-dns-autoscaler";
     public static final String COREDNS = "coredns";
     public static final String AUTOSCALER_IMAGE = "registry.k8s.io/cpa/cluster-proportional-autoscaler:v1.8.9";
+    /** Fixed linear parameters (see the class comment): at least 2, one replica per 64 nodes. */
+    public static final int MIN_REPLICAS = 2;
+    public static final int NODES_PER_REPLICA = 64;
     static final String ZONE = "topology.kubernetes.io/zone";
     static final String HOSTNAME = "kubernetes.io/hostname";
 
@@ -103,7 +110,7 @@ public final class ClusterDns extends ComponentResource {
      * @param autoscalerImage what nodes pull for {@link #AUTOSCALER_IMAGE} (the stack's mirror, by digest)
      * @param corednsImage    what nodes pull for kubeadm's CoreDNS (the stack's mirror, by digest)
      */
-    public ClusterDns(String name, TuningProfile tuning, String autoscalerImage, String corednsImage,
+    public ClusterDns(String name, String autoscalerImage, String corednsImage,
                       ComponentResourceOptions opts) {
         super(TYPE, name, opts);
         var in = CustomResourceOptions.builder().parent(this).build();
@@ -136,7 +143,7 @@ public final class ClusterDns extends ComponentResource {
                 .build(), in);
         this.parameters = new ConfigMap(AUTOSCALER, ConfigMapArgs.builder()
                 .metadata(meta(AUTOSCALER, AUTOSCALER))
-                .data(Map.of("linear", linearParameters(tuning)))
+                .data(Map.of("linear", linearParameters()))
                 .build(), in);
 
         this.autoscaler = new Deployment(AUTOSCALER, autoscalerDeployment(autoscalerImage), CustomResourceOptions.builder()
@@ -161,18 +168,24 @@ public final class ClusterDns extends ComponentResource {
      * The autoscaler's "linear" mode, written as JSON with a fixed key order. includeUnschedulableNodes keeps the
      * count steady while nodes are cordoned and drained during replacements.
      */
-    static String linearParameters(TuningProfile tuning) {
-        return "{\"min\":" + tuning.coreDnsMinReplicas()
-                + ",\"nodesPerReplica\":" + tuning.coreDnsNodesPerReplica()
+    static String linearParameters() {
+        return "{\"min\":" + MIN_REPLICAS
+                + ",\"nodesPerReplica\":" + NODES_PER_REPLICA
                 + ",\"preventSinglePointFailure\":true"
                 + ",\"includeUnschedulableNodes\":true}";
     }
 
-    /** What the autoscaler will set for {@code nodes} nodes (the same formula, for tests and the docs). */
-    public static int expectedReplicas(TuningProfile tuning, int nodes) {
-        int byNodes = (int) Math.ceil(nodes / (double) tuning.coreDnsNodesPerReplica());
-        int replicas = Math.max(tuning.coreDnsMinReplicas(), byNodes);
-        return nodes > 1 ? Math.max(2, replicas) : replicas;
+    /**
+     * What the autoscaler will set for {@code nodes} nodes: v1.8.9's linear controller with these parameters
+     * (max(min, ceil(nodes / nodesPerReplica)), at least 2 above one node, and the cores term 1 without coresPerReplica).
+     */
+    public static int expectedReplicas(int nodes) {
+        int byNodes = (int) Math.ceil(nodes / (double) NODES_PER_REPLICA);
+        int replicas = Math.max(MIN_REPLICAS, byNodes);
+        if (nodes > 1 && replicas < 2) {
+            replicas = 2;
+        }
+        return Math.max(1, replicas);
     }
 
     static DeploymentArgs autoscalerDeployment(String image) {

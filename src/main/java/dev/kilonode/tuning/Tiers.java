@@ -63,10 +63,7 @@ final class Tiers {
      */
     static final int API_LB_IDLE_TIMEOUT_SECONDS = 1_200;
 
-    /** CoreDNS floor and the cluster-proportional autoscaler's nodesPerReplica. Report 002: kube-dns collapsed near
-     * 900 nodes and was stable with 6 replicas; we never go below that from 500 workers and add one per 64 nodes. */
-    static final int[] COREDNS_MIN_REPLICAS = {2, 3, 6, 12};
-    static final int COREDNS_NODES_PER_REPLICA = 64;
+    // CoreDNS is not tiered: dns.ClusterDns's autoscaler parameters are fixed (one replica per 64 live nodes).
 
 
     /**

@@ -18,9 +18,7 @@ public record TuningProfile(
         Etcd etcd,
         Map<String, KubeletReservation> kubelet,
         ControlPlaneBudget controlPlane,
-        int apiLoadBalancerIdleTimeoutSeconds,
-        int coreDnsMinReplicas,
-        int coreDnsNodesPerReplica) {
+        int apiLoadBalancerIdleTimeoutSeconds) {
 
     public record ApiServer(int maxRequestsInflight, int maxMutatingRequestsInflight, String goawayChance) {
     }
@@ -80,8 +78,6 @@ public record TuningProfile(
                 new Etcd(Tiers.ETCD_QUOTA_BYTES[tier], Tiers.ETCD_HEARTBEAT_MS[tier], Tiers.ETCD_ELECTION_MS[tier]),
                 kubelet,
                 ControlPlaneBudget.of(size.masterType(), tier, size.eventsEtcd()),
-                Tiers.API_LB_IDLE_TIMEOUT_SECONDS,
-                Tiers.COREDNS_MIN_REPLICAS[tier],
-                Tiers.COREDNS_NODES_PER_REPLICA);
+                Tiers.API_LB_IDLE_TIMEOUT_SECONDS);
     }
 }

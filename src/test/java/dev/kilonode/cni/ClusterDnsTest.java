@@ -22,21 +22,47 @@ class ClusterDnsTest {
     }
 
     @Test
-    void autoscalerParametersComeFromTheTuningProfile() throws Exception {
+    void autoscalerParametersAreTheFixedLinearOnes() throws Exception {
         String linear = at(scale.object("ConfigMap", ClusterDns.AUTOSCALER).inputs(), "data", "linear");
         JsonNode params = new ObjectMapper().readTree(linear);
-        assertThat(params.get("min").asInt()).isEqualTo(scale.tuning.coreDnsMinReplicas()).isGreaterThanOrEqualTo(6);
-        assertThat(params.get("nodesPerReplica").asInt()).isEqualTo(scale.tuning.coreDnsNodesPerReplica());
+        assertThat(params.get("min").asInt()).isEqualTo(ClusterDns.MIN_REPLICAS);
+        assertThat(params.get("nodesPerReplica").asInt()).isEqualTo(ClusterDns.NODES_PER_REPLICA);
         assertThat(params.get("preventSinglePointFailure").asBoolean()).isTrue();
+        assertThat(params.get("includeUnschedulableNodes").asBoolean()).isTrue();
+        assertThat(params.has("coresPerReplica")).isFalse();
     }
 
-    /** Report 002: kube-dns collapsed near 900 nodes; 6 replicas held. At 1,000 workers we run well above that. */
+    /**
+     * Finding 10: a resize never changes the autoscaler's ConfigMap (before, its min followed the tuning tier), so
+     * `pulumi up` after a worker-count change leaves it alone; the replica count follows the live nodes instead.
+     */
     @Test
-    void aThousandNodesGetMoreThanTheReportsSixReplicas() {
+    void theConfigMapIsTheSameForEveryWorkerCount() {
+        Map<String, Object> at1000 = scale.object("ConfigMap", ClusterDns.AUTOSCALER).inputs();
+        for (String workers : List.of("0", "3", "1000", "5000")) {
+            AddonsPlan p = AddonsPlan.run("scale", Map.of("kilonode:workerCount", workers,
+                    "kilonode:masterInstanceType", "m3.2xlarge"));
+            assertThat(p.spec.plannedWorkerCount()).isEqualTo(Integer.parseInt(workers));
+            assertThat(p.object("ConfigMap", ClusterDns.AUTOSCALER).inputs()).as("%s workers", workers).isEqualTo(at1000);
+        }
+    }
+
+    /**
+     * Report 002: kube-dns collapsed near 900 nodes; 6 replicas held. The replica counts v1.8.9's linear controller
+     * computes from these parameters (getExpectedReplicasFromParams): 16 at the scale stack's 1,003 nodes, 79 at 5,003,
+     * 6 from 321 nodes, 2 for a small cluster and 2 (min) with no node.
+     */
+    @Test
+    void replicasFollowTheLiveNodeCount() {
         int nodes = scale.spec.workerCount() + scale.spec.masters().count();
         assertThat(nodes).isGreaterThanOrEqualTo(1_000);
-        assertThat(ClusterDns.expectedReplicas(scale.tuning, nodes)).isEqualTo(16);
-        assertThat(ClusterDns.expectedReplicas(scale.tuning, 0)).isEqualTo(6);
+        assertThat(ClusterDns.expectedReplicas(nodes)).isEqualTo(16).isGreaterThan(6);
+        assertThat(ClusterDns.expectedReplicas(5_003)).isEqualTo(79);
+        assertThat(ClusterDns.expectedReplicas(320)).isEqualTo(5);
+        assertThat(ClusterDns.expectedReplicas(321)).isEqualTo(6);
+        assertThat(ClusterDns.expectedReplicas(4)).isEqualTo(2);
+        assertThat(ClusterDns.expectedReplicas(1)).isEqualTo(2);
+        assertThat(ClusterDns.expectedReplicas(0)).isEqualTo(2);
     }
 
     @Test

@@ -38,7 +38,6 @@ class TuningProfileTest {
         assertThat(t.etcd().quotaBackendBytes()).isEqualTo(8L << 30);
         assertThat(t.controllerManager().concurrentDeploymentSyncs()).isGreaterThan(5);
         assertThat(t.apiLoadBalancerIdleTimeoutSeconds()).isGreaterThanOrEqualTo(600);
-        assertThat(t.coreDnsMinReplicas()).isGreaterThanOrEqualTo(6);
     }
 
     @Test
@@ -59,7 +58,7 @@ class TuningProfileTest {
                 t -> t.controllerManager().concurrentEndpointSyncs(), t -> t.controllerManager().concurrentServiceEndpointSyncs(),
                 t -> t.controllerManager().concurrentGcSyncs(), t -> t.controllerManager().concurrentNamespaceSyncs(),
                 t -> t.scheduler().kubeApiQps(), t -> t.scheduler().kubeApiBurst(), t -> t.etcd().quotaBackendBytes(),
-                t -> t.etcd().heartbeatIntervalMs(), t -> t.etcd().electionTimeoutMs(), TuningProfile::coreDnsMinReplicas,
+                t -> t.etcd().heartbeatIntervalMs(), t -> t.etcd().electionTimeoutMs(), 
                 TuningProfile::apiLoadBalancerIdleTimeoutSeconds);
         TuningProfile previous = at(0);
         for (int workers = 1; workers <= 5_000; workers += 7) {
