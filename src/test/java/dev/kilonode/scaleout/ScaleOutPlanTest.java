@@ -32,7 +32,7 @@ class ScaleOutPlanTest {
         String policy = (String) masterPolicy.inputs().get("policy");
         assertThat(policy).containsPattern("\"Action\":\\[\"autoscaling:SetDesiredCapacity\"\\],"
                 + "\"Effect\":\"Allow\",\"Resource\":\\[\"arn:aws:autoscaling:us-east-1:\\*:autoScalingGroup:\\*:"
-                + "autoScalingGroupName/kilonode-scale-\\*\"\\],\"Sid\":\"PaceWorkerScaleOut\"");
+                + "autoScalingGroupName/kilonode-scale-worker\"\\],\"Sid\":\"PaceWorkerScaleOut\"");
         // The master may read the pacing (it is in its ssm:GetParameter list).
         assertThat(plan.ofType("aws:iam/rolePolicy:RolePolicy")).filteredOn(r -> r == masterPolicy).hasSize(1);
 
