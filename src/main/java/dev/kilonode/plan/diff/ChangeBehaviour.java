@@ -50,8 +50,15 @@ public final class ChangeBehaviour {
     public record Rule(String type, String path, Kind kind, String source) {
     }
 
-    /** One changed input: what up does with it; {@code wouldBe} is what it would do if it were not ignored. */
-    public record Verdict(String path, Kind kind, Kind wouldBe, String source) {
+    /**
+     * One changed input: what up does with it; {@code wouldBe} is what it would do if it were not ignored, and
+     * {@code ignoredBecause} why this stack ignores it (empty unless {@code kind} is IGNORED).
+     */
+    public record Verdict(String path, Kind kind, Kind wouldBe, String source, Optional<String> ignoredBecause) {
+    }
+
+    /** Why this stack puts an input in a resource's {@code ignoreChanges} (change-behaviour.json "ignored"). */
+    public record IgnoredReason(String type, String path, String reason) {
     }
 
     /** A changed resource: its overall kind, per-input verdicts, and a plain-words warning when it hurts. */
@@ -64,6 +71,7 @@ public final class ChangeBehaviour {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<Rule> RULES = load();
+    private static final List<IgnoredReason> IGNORED = loadIgnored();
     private static final Set<String> STATEFUL_ROLES = Set.of("master", "tf-controller");
 
     private ChangeBehaviour() {
@@ -71,6 +79,39 @@ public final class ChangeBehaviour {
 
     public static List<Rule> rules() {
         return RULES;
+    }
+
+    public static List<IgnoredReason> ignoredReasons() {
+        return IGNORED;
+    }
+
+    static List<IgnoredReason> loadIgnored() {
+        try (InputStream in = ChangeBehaviour.class.getResourceAsStream("/plan/change-behaviour.json")) {
+            List<IgnoredReason> out = new ArrayList<>();
+            for (JsonNode r : JSON.readTree(in).path("ignored")) {
+                out.add(new IgnoredReason(r.path("type").asText(), r.path("path").asText(), r.path("reason").asText()));
+            }
+            return List.copyOf(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Why {@code type}'s input {@code path} is ignored: the longest matching row, else the resource's options. */
+    static String ignoredBecause(String type, String path, String role, String stack) {
+        IgnoredReason best = null;
+        for (IgnoredReason r : IGNORED) {
+            boolean matches = r.type().equals(type)
+                    && (r.path().equals("*") || path.equals(r.path()) || path.startsWith(r.path() + "/"));
+            if (matches && (best == null || best.path().equals("*"))) {
+                best = r;
+            }
+        }
+        if (best == null) {
+            return "in the resource's ignoreChanges (resources.json options)";
+        }
+        return best.reason().replace("{roll}", "tf-controller".equals(role) ? "controllers" : "masters")
+                .replace("{stack}", stack);
     }
 
     static List<Rule> load() {
@@ -129,9 +170,11 @@ public final class ChangeBehaviour {
             }
             String top = c.path().length() > 1 ? c.path().substring(1).split("/")[0] : c.path();
             if (ignored.contains(top)) {
-                verdicts.add(new Verdict(c.path(), Kind.IGNORED, kind, source));
+                String role = after.path("inputs").path("tags").path("kilonode:role").asText("");
+                verdicts.add(new Verdict(c.path(), Kind.IGNORED, kind, source,
+                        Optional.of(ignoredBecause(type, c.path(), role, stack))));
             } else {
-                verdicts.add(new Verdict(c.path(), kind, kind, source));
+                verdicts.add(new Verdict(c.path(), kind, kind, source, Optional.empty()));
             }
         }
         Kind overall = verdicts.stream().map(Verdict::kind).max(Comparator.naturalOrder())

@@ -44,8 +44,9 @@ public final class DiffReport {
         }
         sb.append("kilonode plan diff: stack ").append(d.stack()).append(", ").append(d.beforeDir()).append(" -> ")
                 .append(d.afterDir()).append('\n');
-        sb.append(String.format(Locale.ROOT, "resources: %d -> %d: %d added, %d removed, %d changed%n",
-                d.resourcesBefore(), d.resourcesAfter(), d.added().size(), d.removed().size(), d.changed().size()));
+        sb.append(String.format(Locale.ROOT, "resources: %d -> %d: %d added, %d removed, %d changed%s%n",
+                d.resourcesBefore(), d.resourcesAfter(), d.added().size(), d.removed().size(), d.changed().size(),
+                onlyIgnored(d) == 0 ? "" : " (" + onlyIgnored(d) + " of them only in inputs `pulumi up` ignores)"));
         behaviourText(sb, d);
         for (PlanDiff.TypeCount t : d.countsByType()) {
             sb.append(String.format(Locale.ROOT, "  %-62s +%d -%d ~%d%n", t.type(), t.added(), t.removed(), t.changed()));
@@ -63,7 +64,8 @@ public final class DiffReport {
             for (ResourceChange c : d.changed()) {
                 sb.append("  ~ ").append(c.key()).append('\n');
                 for (JsonChanges.Change ch : c.inputs()) {
-                    sb.append("      ").append(ch.path()).append(": ").append(describe(ch, c)).append('\n');
+                    sb.append("      ").append(ch.path()).append(": ").append(describe(ch, c))
+                            .append(ignoredNote(d, c, ch.path()).map(n -> "   [" + n + "]").orElse("")).append('\n');
                 }
                 for (JsonChanges.Change ch : c.options()) {
                     sb.append("      (option) ").append(ch.path().substring(1)).append(": ")
@@ -128,8 +130,22 @@ public final class DiffReport {
 
     private static String verdict(ChangeBehaviour.Verdict v) {
         return v.kind() == ChangeBehaviour.Kind.IGNORED
-                ? "ignored (would " + v.wouldBe().label + ")"
+                ? "ignored (would " + v.wouldBe().label + ")" + v.ignoredBecause().map(r -> ": " + r).orElse("")
                 : v.kind().label;
+    }
+
+    /** Changed resources whose every changed input is one `pulumi up` ignores (and no option changed). */
+    static long onlyIgnored(PlanDiff d) {
+        return d.behaviour().stream().filter(c -> c.kind() == ChangeBehaviour.Kind.IGNORED)
+                .filter(c -> d.changed().stream().anyMatch(r -> r.key().equals(c.key()) && r.options().isEmpty()))
+                .count();
+    }
+
+    /** "ignored by `pulumi up`: why" for one changed input, if it is ignored. */
+    static Optional<String> ignoredNote(PlanDiff d, ResourceChange c, String path) {
+        return d.behaviour().stream().filter(b -> b.key().equals(c.key())).flatMap(b -> b.verdicts().stream())
+                .filter(v -> v.path().equals(path) && v.kind() == ChangeBehaviour.Kind.IGNORED).findFirst()
+                .map(v -> "ignored by `pulumi up`: " + v.ignoredBecause().orElse("in ignoreChanges"));
     }
 
     private static void costText(StringBuilder sb, CostDelta c) {
@@ -143,6 +159,44 @@ public final class DiffReport {
             costRowText(sb, r);
         }
         costRowText(sb, c.total());
+        for (String line : untilRoll(c, false)) {
+            sb.append("  ").append(line).append('\n');
+        }
+    }
+
+    /**
+     * "after" above is the cost once every machine runs the new settings; where `pulumi up` leaves control-plane
+     * machines on their running instance type (ignored until a roll), what the stack costs meanwhile.
+     */
+    static List<String> untilRoll(CostDelta c, boolean markdown) {
+        List<String> out = new java.util.ArrayList<>();
+        java.math.BigDecimal totalRunningDelta = java.math.BigDecimal.ZERO;
+        boolean known = true;
+        for (CostDelta.UntilRoll u : c.untilRoll()) {
+            String roll = "tf-controller".equals(u.role()) ? "controllers" : "masters";
+            String m = markdown ? "`" : "";
+            out.add(String.format(Locale.ROOT, "%s%s%s: `pulumi up` keeps the %d running machine%s on %s (instanceType is "
+                            + "ignored until `kilonode roll %s`): %s after `pulumi up`, %s after the roll (%s)",
+                    markdown ? "**" : "", u.role(), markdown ? "**" : "", u.machines(), u.machines() == 1 ? "" : "s",
+                    m + u.runningType() + m, roll, hourly(u.hourlyRunning()),
+                    c.rows().stream().filter(r -> r.role().equals(u.role())).findFirst().map(r -> hourly(r.hourlyAfter()))
+                            .orElse("unknown"), m + u.newType() + m));
+            if (u.hourlyDeltaUntilRoll().isPresent()) {
+                totalRunningDelta = totalRunningDelta.add(u.hourlyDeltaUntilRoll().get());
+            } else {
+                known = false;
+            }
+        }
+        if (!c.untilRoll().isEmpty()) {
+            CostDelta.Row t = c.total();
+            Optional<java.math.BigDecimal> running = known ? t.hourlyAfter().map(totalRunningDelta::add) : Optional.empty();
+            Optional<java.math.BigDecimal> change = running.flatMap(r -> t.hourlyBefore().map(r::subtract));
+            out.add(String.format(Locale.ROOT, "%stotal%s: %s after `pulumi up` (%s), %s after the roll",
+                    markdown ? "**" : "", markdown ? "**" : "", hourly(running),
+                    change.map(x -> x.signum() == 0 ? "unchanged" : signed(hourlyAmount(x)) + "/h").orElse("change unknown"),
+                    hourly(t.hourlyAfter())));
+        }
+        return out;
     }
 
     private static void costRowText(StringBuilder sb, CostDelta.Row r) {
@@ -175,11 +229,16 @@ public final class DiffReport {
         }
         sb.append("Compared `").append(d.beforeDir()).append("` → `").append(d.afterDir()).append("`: **")
                 .append(d.added().size()).append(" added, ").append(d.removed().size()).append(" removed, ")
-                .append(d.changed().size()).append(" changed** resources (").append(d.resourcesBefore()).append(" → ")
+                .append(d.changed().size()).append(" changed** resources")
+                .append(onlyIgnored(d) == 0 ? "" : " (" + onlyIgnored(d) + " only in inputs `pulumi up` ignores)")
+                .append(" (").append(d.resourcesBefore()).append(" → ")
                 .append(d.resourcesAfter()).append("), ").append(d.files().size()).append(" rendered file(s) changed");
         CostDelta.Row total = d.cost().total();
         if (total.changed()) {
             sb.append(", estimated cost ").append(total.hourlyDelta().isPresent() ? "**" + delta(total) + "**" : "unknown");
+            if (!d.cost().untilRoll().isEmpty()) {
+                sb.append(" once rolled (`pulumi up` alone keeps the running instance types: see the cost table)");
+            }
         }
         sb.append(".\n\n");
         behaviourMarkdown(sb, d);
@@ -222,8 +281,9 @@ public final class DiffReport {
                     if (USER_DATA_INPUTS.contains(ch.path()) && ch.before() != null && ch.after() != null) {
                         sb.append("| ").append(code(ch.path())).append(" | ").append(userDataNote(c)).append(" | |\n");
                     } else {
-                        sb.append("| ").append(code(ch.path())).append(" | ").append(code(value(ch.before())))
-                                .append(" | ").append(code(value(ch.after()))).append(" |\n");
+                        sb.append("| ").append(code(ch.path())).append(ignoredNote(d, c, ch.path())
+                                        .map(note -> "<br>" + note.replace("|", "\\|")).orElse("")).append(" | ")
+                                .append(code(value(ch.before()))).append(" | ").append(code(value(ch.after()))).append(" |\n");
                     }
                 }
                 for (JsonChanges.Change ch : c.options()) {
@@ -273,6 +333,11 @@ public final class DiffReport {
             costRowMarkdown(sb, r, false);
         }
         costRowMarkdown(sb, c.total(), true);
+        List<String> untilRoll = untilRoll(c, true);
+        if (!untilRoll.isEmpty()) {
+            sb.append("\n\"after\" is the cost once the machines are rolled. Until then:\n\n");
+            untilRoll.forEach(l -> sb.append("- ").append(l).append('\n'));
+        }
         if (c.total().partialBefore() || c.total().partialAfter()) {
             sb.append("\n\\+ partial: some prices are unknown (summary.json `cost.total.missingPrices`).\n");
         }

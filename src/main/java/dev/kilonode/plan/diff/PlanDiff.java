@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -85,8 +86,10 @@ public record PlanDiff(String stack, String beforeDir, String afterDir, int reso
         PlanDiff d = new PlanDiff(after.stack(), beforeLabel, after.dir().toString(), before.resources().size(),
                 after.resources().size(), List.copyOf(added), List.copyOf(removed), List.copyOf(changed),
                 files, summaryChanges, CostDelta.between(before.cost(), after.cost()), List.of());
+        List<ChangeBehaviour.Classified> behaviour = ChangeBehaviour.classifyAll(d, after);
         return new PlanDiff(d.stack(), d.beforeDir(), d.afterDir(), d.resourcesBefore(), d.resourcesAfter(), d.added(),
-                d.removed(), d.changed(), d.files(), d.summaryChanges(), d.cost(), ChangeBehaviour.classifyAll(d, after));
+                d.removed(), d.changed(), d.files(), d.summaryChanges(),
+                d.cost().untilRoll(CostDelta.UntilRoll.of(behaviour, before, after)), behaviour);
     }
 
     private static JsonNode options(JsonNode resource) {
@@ -153,8 +156,65 @@ public record PlanDiff(String stack, String beforeDir, String afterDir, int reso
     public record TypeCount(String type, int added, int removed, int changed) {
     }
 
-    /** Estimated cost per role before and after, from the two summary.json "cost" objects. */
-    public record CostDelta(boolean beforeKnown, boolean afterKnown, String currency, List<Row> rows, Row total) {
+    /**
+     * Estimated cost per role before and after, from the two summary.json "cost" objects. {@code after} is the cost of
+     * the new settings once every machine runs them; {@code untilRoll} names the roles whose running machines
+     * `pulumi up` leaves on their old instance type (ignored until `kilonode roll`), with what they cost meanwhile.
+     */
+    public record CostDelta(boolean beforeKnown, boolean afterKnown, String currency, List<Row> rows, Row total,
+                            List<UntilRoll> untilRoll) {
+
+        public CostDelta(boolean beforeKnown, boolean afterKnown, String currency, List<Row> rows, Row total) {
+            this(beforeKnown, afterKnown, currency, rows, total, List.of());
+        }
+
+        CostDelta untilRoll(List<UntilRoll> u) {
+            return new CostDelta(beforeKnown, afterKnown, currency, rows, total, List.copyOf(u));
+        }
+
+        /**
+         * {@code machines} of {@code role} keep {@code runningType} after `pulumi up` (their instanceType change is
+         * ignored) and take {@code newType} when rolled: {@code hourlyRunning} is the role's cost after `pulumi up`,
+         * the row's {@code hourlyAfter} its cost after the roll. Empty amounts: a price is unknown.
+         */
+        public record UntilRoll(String role, int machines, String runningType, String newType,
+                                Optional<BigDecimal> hourlyRunning, Optional<BigDecimal> hourlyDeltaUntilRoll) {
+
+            /** From the classified changes: control-plane instances whose /instanceType `pulumi up` ignores. */
+            static List<UntilRoll> of(List<ChangeBehaviour.Classified> behaviour, PlanSnapshot before, PlanSnapshot after) {
+                Map<String, List<String[]>> byRole = new java.util.TreeMap<>();
+                for (ChangeBehaviour.Classified c : behaviour) {
+                    boolean ignoredType = c.key().type().equals("aws:ec2/instance:Instance") && c.verdicts().stream()
+                            .anyMatch(v -> v.path().equals("/instanceType") && v.kind() == ChangeBehaviour.Kind.IGNORED);
+                    JsonNode a = after.resources().get(c.key());
+                    JsonNode b = before.resources().get(c.key());
+                    if (!ignoredType || a == null || b == null) {
+                        continue;
+                    }
+                    String role = a.path("inputs").path("tags").path("kilonode:role").asText("");
+                    byRole.computeIfAbsent(role, r -> new ArrayList<>()).add(new String[]{
+                            b.path("inputs").path("instanceType").asText(), a.path("inputs").path("instanceType").asText()});
+                }
+                List<UntilRoll> out = new ArrayList<>();
+                byRole.forEach((role, types) -> {
+                    int n = types.size();
+                    Optional<BigDecimal> eachBefore = each(before.cost(), role);
+                    Optional<BigDecimal> eachAfter = each(after.cost(), role);
+                    // The earlier plan's hourlyEach is the running type's price (every machine of a role has one type).
+                    Optional<BigDecimal> saved = eachBefore.flatMap(x -> eachAfter.map(y -> y.subtract(x)
+                            .multiply(BigDecimal.valueOf(n))));
+                    Optional<BigDecimal> roleAfter = amount(after.cost().isObject(), after.cost().path("roles").get(role), "hourly");
+                    out.add(new UntilRoll(role, n, types.get(0)[0], types.get(0)[1],
+                            roleAfter.flatMap(x -> saved.map(x::subtract)), saved.map(BigDecimal::negate)));
+                });
+                return out;
+            }
+
+            private static Optional<BigDecimal> each(JsonNode cost, String role) {
+                JsonNode v = cost.path("roles").path(role).path("hourlyEach");
+                return v.isNumber() ? Optional.of(new BigDecimal(v.asText())) : Optional.empty();
+            }
+        }
 
         /** {@code before}/{@code after} are empty when unknown (no price, or an old plan without a cost section). */
         public record Row(String role, Optional<BigDecimal> hourlyBefore, Optional<BigDecimal> hourlyAfter,

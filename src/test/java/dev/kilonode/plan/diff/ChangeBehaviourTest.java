@@ -76,6 +76,66 @@ class ChangeBehaviourTest {
                 .contains("      /instanceType: ignored (would stop/start)");
     }
 
+    /**
+     * Plan truth: a worker-count change moves the group's desiredCapacity, which `pulumi up` ignores (the scale-out ramp
+     * on master 0 drives it): the diff says so where it lists the change and in what up will do, with the reason.
+     */
+    @Test
+    void aDesiredCapacityChangeIsIgnoredByUpBecauseTheRampDrivesIt() throws Exception {
+        Run r = diffWith("kilonode:workerCount: \"3\"", "kilonode:workerCount: \"5\"", "text");
+        assertThat(r.code()).as(r.err()).isZero();
+        String because = "master 0's scale-out ramp drives it (scale-out-ramp.sh raises it toward maxSize";
+        assertThat(r.out()).containsPattern("\\n      /desiredCapacity: 3(\\.0)? -> 5(\\.0)?   \\[ignored by `pulumi up`: "
+                        + java.util.regex.Pattern.quote(because))
+                .contains("      /desiredCapacity: ignored (would update in place): " + because)
+                // maxSize is not ignored: the group is still updated.
+                .containsPattern("\\n      /maxSize: update in place\\n");
+        Run md = diffWith("kilonode:workerCount: \"3\"", "kilonode:workerCount: \"5\"", "markdown");
+        assertThat(md.out()).contains("| `/desiredCapacity`<br>ignored by `pulumi up`: " + because);
+    }
+
+    /**
+     * Plan truth: a master instance-type change is ignored by `pulumi up` until `kilonode roll masters`; the cost says
+     * what the stack costs after `up` (the running type) and after the roll (the new one).
+     */
+    @Test
+    void aMasterTypeChangeCostsTheRunningTypeUntilTheRoll() throws Exception {
+        Run r = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "text");
+        assertThat(r.code()).as(r.err()).isZero();
+        com.fasterxml.jackson.databind.JsonNode before = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(devPlan.resolve("summary.json").toFile());
+        java.math.BigDecimal running = new java.math.BigDecimal(before.at("/cost/roles/master/hourly").asText());
+        java.math.BigDecimal rolled = dev.kilonode.cost.Pricing.load().instanceHourly("us-east-1", "m3.2xlarge").orElseThrow();
+        java.math.BigDecimal total = new java.math.BigDecimal(before.at("/cost/total/hourly").asText());
+        assertThat(rolled).isGreaterThan(running);
+        assertThat(r.out())
+                .contains("  master: `pulumi up` keeps the 1 running machine on m3.xlarge (instanceType is ignored until "
+                        + "`kilonode roll masters`): " + DiffReport.hourly(java.util.Optional.of(running)) + " after `pulumi up`, "
+                        + DiffReport.hourly(java.util.Optional.of(rolled)) + " after the roll (m3.2xlarge)")
+                .contains("  total: " + DiffReport.hourly(java.util.Optional.of(total)) + " after `pulumi up` (unchanged), "
+                        + DiffReport.hourly(java.util.Optional.of(total.add(rolled).subtract(running))) + " after the roll")
+                .contains("1 of them only in inputs `pulumi up` ignores");
+        Run md = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "markdown");
+        assertThat(md.out()).contains("once rolled (`pulumi up` alone keeps the running instance types")
+                .contains("- **master**: `pulumi up` keeps the 1 running machine on `m3.xlarge`");
+    }
+
+    /** Every input this stack ignores has a reason in change-behaviour.json's "ignored" rows. */
+    @Test
+    void everyIgnoredInputOfTheStacksHasAReason() {
+        for (String stack : java.util.List.of("dev", "scale")) {
+            for (dev.kilonode.plan.PlannedResource r : dev.kilonode.testing.Stacks.plan(stack).resources()) {
+                for (String input : r.ignoreChanges()) {
+                    String why = ChangeBehaviour.ignoredBecause(r.type(), "/" + input,
+                            String.valueOf(r.tags().get("kilonode:role")), stack);
+                    assertThat(why).as("%s %s %s", r.type(), r.name(), input).doesNotContain("resources.json options");
+                }
+            }
+        }
+        assertThat(ChangeBehaviour.ignoredBecause("aws:ec2/instance:Instance", "/ami", "tf-controller", "s"))
+                .contains("`kilonode roll controllers --stack s`");
+    }
+
     @Test
     void aWorkerTypeChangeRollsTheWorkersAndSaysHowMany() throws Exception {
         Run r = diffWith("kilonode:workerInstanceType: m3.medium", "kilonode:workerInstanceType: m3.large", "text");
