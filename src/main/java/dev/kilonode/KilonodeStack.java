@@ -96,7 +96,7 @@ public final class KilonodeStack {
         ImageSupply imageSupply = new ImageSupply("kilonode-images", new ImageSupply.Args(spec.stack(), spec.namePrefix(), spec.region(),
                 ImageCatalog.of(spec), network.vpcId(), spec.network().vpcCidr().toString(), network.privateSubnetIds(),
                 network.privateRouteTableIds(), spec.tagsFor(null), spec.production()), inAws);
-        ctx.export("bringUpPhase", Output.of(bringUp.phase()));
+        ctx.export("bringUpPhase", bringUpPhase(ctx, spec.stack(), bringUp));
         ctx.export("imageRegistry", imageSupply.registry());
         ctx.export("region", Output.of(spec.region()));
         ctx.export("vpcId", network.vpcId());
@@ -212,4 +212,22 @@ public final class KilonodeStack {
         ctx.export("scaleOutJoinBound", Output.of(pacing.joinBound()));
     }
 
+
+    /**
+     * The phase to export. In the images phase under a real engine (preview too), the stack's previous
+     * {@code bringUpPhase} is read first: if it ran a cluster, the run fails (BringUp#refuseToLeaveCluster) before
+     * the engine could delete the cluster's resources.
+     */
+    static Output<String> bringUpPhase(Context ctx, String stack, BringUp bringUp) {
+        if (bringUp.complete() || !ControlPlaneChange.underRealEngine()) {
+            return Output.of(bringUp.phase());
+        }
+        return ControlPlaneChange.previousOutput(ctx, "bringUpPhase").applyValue(previous -> {
+            try {
+                return bringUp.refuseToLeaveCluster(stack, previous);
+            } catch (BringUp.LockException e) {
+                throw new RunException(e.getMessage());
+            }
+        });
+    }
 }

@@ -18,10 +18,11 @@ import java.util.regex.Matcher;
  *       the stack's region. Only the network and the image supply (repositories, endpoints) are registered.</li>
  *   <li>{@value #CLUSTER}: the lock is complete; everything is registered and every image reference renders from it.</li>
  * </ol>
- * A stack whose versions change later (a new Kubernetes patch, another network tag) drops back to {@value #IMAGES}
- * until the new images are synced: nothing is ever rendered with an image the mirror does not hold. (That phase
- * registers fewer resources: {@code pulumi up} would then plan to delete the cluster's, which {@code plan} and
- * {@code pulumi preview} show before anything happens.)
+ * A stack whose versions change later (a new Kubernetes patch, another network tag), or whose lock file went missing,
+ * would drop back to {@value #IMAGES}: nothing is ever rendered with an image the mirror does not hold. That phase
+ * registers fewer resources, so on a stack that already runs a cluster {@code pulumi up} would delete the cluster's
+ * resources. {@link #refuseToLeaveCluster} stops such a run instead: the program fails, and the Pulumi engine deletes
+ * resources a program no longer registers only after the program has finished without error.
  */
 public record BringUp(String phase, Optional<ImageLock> lock, List<String> problems, ImageRefs images) {
 
@@ -90,11 +91,31 @@ public record BringUp(String phase, Optional<ImageLock> lock, List<String> probl
         return new BringUp(CLUSTER, lock, List.of(), ImageRefs.mirrored(catalog, prefix, lock.get()));
     }
 
+    /**
+     * The images phase on a stack whose last successful run exported {@code bringUpPhase = cluster}: refuse, naming why
+     * and what to do, rather than let {@code pulumi up} delete a running cluster. {@code previousPhase} is that output
+     * (empty for a new stack, or one from before the output existed); returns the phase to export when the run may go on.
+     */
+    public String refuseToLeaveCluster(String stack, String previousPhase) {
+        if (!complete() && CLUSTER.equals(previousPhase)) {
+            throw new LockException("stack " + stack + " runs a cluster, but the image lock does not cover this "
+                    + "configuration (" + reasons() + "), so this run would register only the image supply and `pulumi up` "
+                    + "would delete the cluster. Nothing was changed. Run `java -jar target/kilonode.jar images sync --stack "
+                    + stack + "` (the repositories exist), commit images/" + stack + ".lock.json, then run again; or "
+                    + "restore the previous lock.");
+        }
+        return phase;
+    }
+
+    private String reasons() {
+        int shown = Math.min(problems.size(), 5);
+        return String.join("; ", problems.subList(0, shown))
+                + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : "");
+    }
+
     /** The warning of the images phase: why, and the exact commands that finish the bring-up. */
     public String nextSteps(String stack) {
-        int shown = Math.min(problems.size(), 5);
-        String why = String.join("; ", problems.subList(0, shown))
-                + (problems.size() > shown ? "; and " + (problems.size() - shown) + " more" : "");
+        String why = reasons();
         return "bring-up phase \"images\": only the network and the image supply (ECR repositories, VPC endpoints) are "
                 + "registered, because the image lock does not cover this configuration (" + why + "). Next: "
                 + "`pulumi up` (creates the repositories), then `java -jar target/kilonode.jar images sync --stack " + stack

@@ -38,18 +38,30 @@ public final class ControlPlaneChange {
     /** The gate for this run: {@link ReadinessGate#none()} in previews and offline; else waits only on a change. */
     public static ReadinessGate gate(Context ctx, Output<List<String>> masterIds, Duration timeout) {
         boolean dryRun = Deployment.getInstance().isDryRun();
-        boolean realEngine = System.getenv("PULUMI_MONITOR") != null;
-        if (dryRun || !realEngine) {
+        if (dryRun || !underRealEngine()) {
             return ReadinessGate.none();
         }
-        StackReference self = new StackReference("kilonode-previous-outputs", StackReferenceArgs.builder()
-                .name(ctx.organizationName() + "/" + ctx.projectName() + "/" + ctx.stackName()).build());
-        Output<String> previous = self.output(OUTPUT).applyValue(v -> v == null ? "" : String.valueOf(v));
+        Output<String> previous = previousOutput(ctx, OUTPUT);
         CompletableFuture<Boolean> changed = com.pulumi.core.internal.Internal.of(
                 Output.tuple(previous, masterIds.applyValue(ControlPlaneChange::key))
                         .applyValue(t -> changed(t.t1, t.t2))).getValueNullable();
         ApiServerReadiness.Settings d = ApiServerReadiness.Settings.DEFAULT;
         return onlyIf(changed, ReadinessGate.http(new ApiServerReadiness.Settings(timeout, d.pollInterval(), d.requestTimeout())));
+    }
+
+    /**
+     * An output of this stack's last successful run ("" when there is none): a StackReference to the stack itself,
+     * registered once per run. Only meaningful under a real engine ({@link #underRealEngine()}).
+     */
+    public static Output<String> previousOutput(Context ctx, String name) {
+        StackReference self = new StackReference("kilonode-previous-outputs", StackReferenceArgs.builder()
+                .name(ctx.organizationName() + "/" + ctx.projectName() + "/" + ctx.stackName()).build());
+        return self.output(name).applyValue(v -> v == null ? "" : String.valueOf(v));
+    }
+
+    /** Whether a Pulumi engine is attached (the SDK's mock engine in tests and {@code plan} sets no monitor). */
+    public static boolean underRealEngine() {
+        return System.getenv("PULUMI_MONITOR") != null;
     }
 
     /** Delegates to {@code gate} when {@code changed} completes true; otherwise lets the provider through at once. */

@@ -98,6 +98,31 @@ class BringUpTest {
     }
 
     @Test
+    void aStackThatRunsAClusterNeverFallsBackToTheImagesPhase(@TempDir Path empty, @TempDir Path stale) throws Exception {
+        var spec = Stacks.spec("dev", Stacks.config("dev"));
+        BringUp missing = BringUp.decide(spec, empty);
+        // First bring-up (no previous output, or the images phase last time): the images phase goes ahead.
+        assertThat(missing.refuseToLeaveCluster("dev", "")).isEqualTo(BringUp.IMAGES);
+        assertThat(missing.refuseToLeaveCluster("dev", BringUp.IMAGES)).isEqualTo(BringUp.IMAGES);
+        // The last run ran the cluster: a lost lock must stop the run, not delete the cluster.
+        assertThatThrownBy(() -> missing.refuseToLeaveCluster("dev", BringUp.CLUSTER))
+                .isInstanceOf(BringUp.LockException.class)
+                .hasMessageContaining("stack dev runs a cluster")
+                .hasMessageContaining("dev.lock.json does not exist")
+                .hasMessageContaining("would delete the cluster. Nothing was changed.")
+                .hasMessageContaining("images sync --stack dev");
+        // Same for a version change made before the sync.
+        FixtureLocks.forSpec(spec).write(stale, "dev");
+        Map<String, String> config = Stacks.config("dev");
+        config.put("kilonode:kubernetesVersion", "1.33.11");
+        BringUp outdated = BringUp.decide(Stacks.spec("dev", config), stale);
+        assertThatThrownBy(() -> outdated.refuseToLeaveCluster("dev", BringUp.CLUSTER))
+                .hasMessageContaining("no digest for registry.k8s.io/kube-apiserver:v1.33.11");
+        // A complete lock always goes on.
+        assertThat(BringUp.decide(spec, stale).refuseToLeaveCluster("dev", BringUp.CLUSTER)).isEqualTo(BringUp.CLUSTER);
+    }
+
+    @Test
     void aLockFromAnotherRegionIsNotUsed(@TempDir Path dir) throws Exception {
         var spec = Stacks.spec("dev", Stacks.config("dev"));
         new ImageLock(FixtureLocks.registry("eu-west-1"), FixtureLocks.forSpec(spec).images()).write(dir, "dev");
