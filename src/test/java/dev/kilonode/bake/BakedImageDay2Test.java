@@ -1,5 +1,6 @@
 package dev.kilonode.bake;
 
+import dev.kilonode.testing.CommandRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kilonode.plan.PlanCommand;
@@ -19,16 +20,9 @@ import picocli.CommandLine;
  */
 class BakedImageDay2Test {
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run plan(String... args) {
+    static CommandRun plan(String... args) {
         PlanCommand cmd = new PlanCommand();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        cmd.output(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code = new CommandLine(cmd).execute(args);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CommandRun.of(cmd, cmd::output, args);
     }
 
     @Test
@@ -42,7 +36,7 @@ class BakedImageDay2Test {
         var spec = Stacks.spec("dev", config);
 
         BakeFixtures.writeLock(project, spec, "a");
-        Run first = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("before").toString());
+        CommandRun first = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("before").toString());
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).contains("node image: masters and workers boot from the baked image " + spec.namePrefix() + "-node 1.0.");
         var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("before/summary.json").toFile())
@@ -52,13 +46,13 @@ class BakedImageDay2Test {
         assertThat(summary.get("parentAmi").asText()).isEqualTo(spec.amiId());
 
         // The same stack on stock says so, and builds nothing.
-        Run stock = plan("--stack", "dev", "--out", tmp.resolve("stock").toString());
+        CommandRun stock = plan("--stack", "dev", "--out", tmp.resolve("stock").toString());
         assertThat(stock.code()).as(stock.err()).isZero();
         assertThat(stock.out()).contains("node image: nodes boot from the stock Ubuntu AMI " + spec.amiId() + " and install at boot");
         assertThat(Files.readString(tmp.resolve("stock/resources.json"))).doesNotContain("aws:imagebuilder/");
 
         BakeFixtures.writeLock(project, spec, "b");
-        Run second = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("after").toString(),
+        CommandRun second = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("after").toString(),
                 "--diff", tmp.resolve("before").toString());
         assertThat(second.code()).as(second.err()).isZero();
         assertThat(second.out())

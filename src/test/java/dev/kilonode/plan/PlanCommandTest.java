@@ -1,5 +1,6 @@
 package dev.kilonode.plan;
 
+import dev.kilonode.testing.CommandRun;
 import dev.kilonode.App;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,17 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class PlanCommandTest {
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run plan(String... args) {
+    static CommandRun plan(String... args) {
         PlanCommand cmd = new PlanCommand();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        cmd.stdout = new PrintStream(out, true, StandardCharsets.UTF_8);
-        cmd.stderr = new PrintStream(err, true, StandardCharsets.UTF_8);
-        int code = new CommandLine(cmd).execute(args);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CommandRun.of(cmd, cmd::output, args);
     }
 
     /** A test-fixture image lock complete for this stack file, so the plan covers the whole cluster. */
@@ -39,7 +32,7 @@ class PlanCommandTest {
 
     @Test
     void writesThePlanOfTheDevStack(@TempDir Path dir) throws IOException {
-        Run run = plan("--stack", "dev", "--out", dir.toString());
+        CommandRun run = plan("--stack", "dev", "--out", dir.toString());
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.out()).contains("kilonode plan: stack dev").contains("workers: 3");
         assertThat(dir.resolve("resources.json")).exists();
@@ -89,7 +82,7 @@ class PlanCommandTest {
                 "  kilonode:masterCount: \"2\"", "  kilonode:workerCount: \"9000\"",
                 "  kilonode:podCidr: 10.0.0.0/12", "  kilonode:workerInstanceType: t2.micro", ""));
         Path out = dir.resolve("out");
-        Run run = plan("--stack", "bad", "--config", stack.toString(), "--out", out.toString());
+        CommandRun run = plan("--stack", "bad", "--config", stack.toString(), "--out", out.toString());
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.err()).contains("kilonode:amiId", "kilonode:masterCount", "kilonode:workerCount",
                 "kilonode:podCidr", "kilonode:workerInstanceType").doesNotContain("Exception").doesNotContain("\tat ");
@@ -107,7 +100,7 @@ class PlanCommandTest {
 
     @Test
     void missingStackFileExitsTwo() {
-        Run run = plan("--stack", "nope");
+        CommandRun run = plan("--stack", "nope");
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.err()).contains("Pulumi.nope.yaml");
     }
@@ -131,7 +124,7 @@ class PlanCommandTest {
         }
         Files.write(stack, lines);
         Path out = dir.resolve("out");
-        Run run = plan("--stack", "sec", "--config", stack.toString(), "--out", out.toString(),
+        CommandRun run = plan("--stack", "sec", "--config", stack.toString(), "--out", out.toString(),
                 "--image-lock-dir", fixtureLock(stack, "sec").toString());
         assertThat(run.code()).as(run.err()).isZero();
         Pattern privateKey = Pattern.compile("PRIVATE KEY");
@@ -153,7 +146,7 @@ class PlanCommandTest {
         Path stack = dir.resolve("Pulumi.leak.yaml");
         Files.writeString(stack, Files.readString(Path.of("Pulumi.dev.yaml"))
                 + "  kilonode:bootstrapToken: abcdef.0123456789abcdef\n");
-        Run run = plan("--stack", "leak", "--config", stack.toString(), "--out", dir.resolve("out").toString(),
+        CommandRun run = plan("--stack", "leak", "--config", stack.toString(), "--out", dir.resolve("out").toString(),
                 "--image-lock-dir", fixtureLock(stack, "leak").toString());
         assertThat(run.code()).as(run.err()).isZero();
         try (Stream<Path> files = Files.walk(dir.resolve("out"))) {

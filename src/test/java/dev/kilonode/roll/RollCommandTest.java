@@ -1,5 +1,6 @@
 package dev.kilonode.roll;
 
+import dev.kilonode.testing.CommandRun;
 import com.pulumi.core.internal.Internal;
 import com.pulumi.resources.Resource;
 import com.pulumi.test.PulumiTest;
@@ -30,16 +31,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Finding 2: `kilonode roll masters` replaces the control plane one machine at a time, with checks in between. */
 class RollCommandTest {
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run roll(String... args) {
+    static CommandRun roll(String... args) {
         RollCommand cmd = new RollCommand();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        cmd.output(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code = new CommandLine(cmd).execute(args);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CommandRun.of(cmd, cmd::output, args);
     }
 
     static Path threeMasters(Path dir) throws Exception {
@@ -76,7 +70,7 @@ class RollCommandTest {
 
     @Test
     void rollsThreeMastersOneAtATimeWithChecksBetween(@TempDir Path dir) throws Exception {
-        Run run = roll("masters", "--stack", "scale", "--config", threeMasters(dir).toString());
+        CommandRun run = roll("masters", "--stack", "scale", "--config", threeMasters(dir).toString());
         assertThat(run.code()).as(run.err()).isZero();
         List<String> lines = run.out().lines().toList();
 
@@ -119,12 +113,12 @@ class RollCommandTest {
 
     @Test
     void aSingleMasterHasNoEtcdMemberToRemove() {
-        Run run = roll("masters", "--stack", "dev");
+        CommandRun run = roll("masters", "--stack", "dev");
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.out()).doesNotContain("member remove").contains("kilonode:rollMachines=kilonode-master-0")
                 .contains("kn_wait_control_plane 1");
         assertThat(run.out().lines().filter(l -> l.startsWith("pulumi up ")).count()).isEqualTo(1);
-        Run controllers = roll("controllers", "--stack", "dev");
+        CommandRun controllers = roll("controllers", "--stack", "dev");
         assertThat(controllers.code()).as(controllers.err()).isZero();
         assertThat(controllers.out()).contains("kilonode:rollMachines=kilonode-tf-controller-0")
                 .contains("kilonode:controller:TungstenFabricController$aws:ec2/instance:Instance::kilonode-tf-controller-0");
@@ -133,7 +127,7 @@ class RollCommandTest {
     @Test
     void badArgumentsAreOneLine() {
         assertThat(roll("workers", "--stack", "dev").code()).isEqualTo(2);
-        Run missing = roll("masters", "--stack", "nosuch");
+        CommandRun missing = roll("masters", "--stack", "nosuch");
         assertThat(missing.code()).isEqualTo(2);
         assertThat(missing.err()).startsWith("kilonode roll: no stack file");
     }

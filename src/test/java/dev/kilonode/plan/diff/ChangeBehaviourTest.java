@@ -1,5 +1,6 @@
 package dev.kilonode.plan.diff;
 
+import dev.kilonode.testing.CommandRun;
 import dev.kilonode.plan.PlanCommand;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -26,26 +27,19 @@ class ChangeBehaviourTest {
     static Path tmp;
     static Path devPlan;
 
-    record Run(int code, String out, String err) {
-    }
-
-    static Run plan(String... args) {
+    static CommandRun plan(String... args) {
         PlanCommand cmd = new PlanCommand();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        cmd.output(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code = new CommandLine(cmd).execute(args);
-        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return CommandRun.of(cmd, cmd::output, args);
     }
 
     @BeforeAll
     static void planDev() {
         devPlan = tmp.resolve("before");
-        Run r = plan("--stack", "dev", "--out", devPlan.toString());
+        CommandRun r = plan("--stack", "dev", "--out", devPlan.toString());
         assertThat(r.code()).as(r.err()).isZero();
     }
 
-    static Run diffWith(String from, String to, String format) throws Exception {
+    static CommandRun diffWith(String from, String to, String format) throws Exception {
         String yaml = Files.readString(Path.of("Pulumi.dev.yaml"));
         assertThat(yaml).contains(from);
         Path file = Files.createTempDirectory(tmp, "stack").resolve("Pulumi.dev.yaml");
@@ -58,7 +52,7 @@ class ChangeBehaviourTest {
     /** The done-when: a master instance type change is ignored by up, and the plan says so and why. */
     @Test
     void masterInstanceTypeChangeIsReportedAsIgnoredWithWhatItWouldDo() throws Exception {
-        Run md = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "markdown");
+        CommandRun md = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "markdown");
         assertThat(md.code()).as(md.err()).isZero();
         String out = md.out();
         int section = out.indexOf("#### What `pulumi up` will do");
@@ -71,7 +65,7 @@ class ChangeBehaviourTest {
         assertThat(out).contains("| ignored by pulumi up | `aws:ec2/instance:Instance` **kilonode-master-0** | "
                 + "`/instanceType`: ignored (would stop/start)");
 
-        Run text = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "text");
+        CommandRun text = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "text");
         assertThat(text.out()).contains("  !! ignored by `pulumi up`: master 0 keeps its old instanceType")
                 .contains("      /instanceType: ignored (would stop/start)");
     }
@@ -82,7 +76,7 @@ class ChangeBehaviourTest {
      */
     @Test
     void aDesiredCapacityChangeIsIgnoredByUpBecauseTheRampDrivesIt() throws Exception {
-        Run r = diffWith("kilonode:workerCount: \"3\"", "kilonode:workerCount: \"5\"", "text");
+        CommandRun r = diffWith("kilonode:workerCount: \"3\"", "kilonode:workerCount: \"5\"", "text");
         assertThat(r.code()).as(r.err()).isZero();
         String because = "master 0's scale-out ramp drives it (scale-out-ramp.sh raises it toward maxSize";
         assertThat(r.out()).containsPattern("\\n      /desiredCapacity: 3(\\.0)? -> 5(\\.0)?   \\[ignored by `pulumi up`: "
@@ -90,7 +84,7 @@ class ChangeBehaviourTest {
                 .contains("      /desiredCapacity: ignored (would update in place): " + because)
                 // maxSize is not ignored: the group is still updated.
                 .containsPattern("\\n      /maxSize: update in place\\n");
-        Run md = diffWith("kilonode:workerCount: \"3\"", "kilonode:workerCount: \"5\"", "markdown");
+        CommandRun md = diffWith("kilonode:workerCount: \"3\"", "kilonode:workerCount: \"5\"", "markdown");
         assertThat(md.out()).contains("| `/desiredCapacity`<br>ignored by `pulumi up`: " + because);
     }
 
@@ -100,7 +94,7 @@ class ChangeBehaviourTest {
      */
     @Test
     void aMasterTypeChangeCostsTheRunningTypeUntilTheRoll() throws Exception {
-        Run r = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "text");
+        CommandRun r = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "text");
         assertThat(r.code()).as(r.err()).isZero();
         com.fasterxml.jackson.databind.JsonNode before = new com.fasterxml.jackson.databind.ObjectMapper()
                 .readTree(devPlan.resolve("summary.json").toFile());
@@ -115,7 +109,7 @@ class ChangeBehaviourTest {
                 .contains("  total: " + DiffReport.hourly(java.util.Optional.of(total)) + " after `pulumi up` (unchanged), "
                         + DiffReport.hourly(java.util.Optional.of(total.add(rolled).subtract(running))) + " after the roll")
                 .contains("1 of them only in inputs `pulumi up` ignores");
-        Run md = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "markdown");
+        CommandRun md = diffWith("kilonode:masterInstanceType: m3.xlarge", "kilonode:masterInstanceType: m3.2xlarge", "markdown");
         assertThat(md.out()).contains("once rolled (`pulumi up` alone keeps the running instance types")
                 .contains("- **master**: `pulumi up` keeps the 1 running machine on `m3.xlarge`");
     }
@@ -138,7 +132,7 @@ class ChangeBehaviourTest {
 
     @Test
     void aWorkerTypeChangeRollsTheWorkersAndSaysHowMany() throws Exception {
-        Run r = diffWith("kilonode:workerInstanceType: m3.medium", "kilonode:workerInstanceType: m3.large", "text");
+        CommandRun r = diffWith("kilonode:workerInstanceType: m3.medium", "kilonode:workerInstanceType: m3.large", "text");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("  !! rolls 3 workers of kilonode-dev-worker (new launch-template version: instance refresh)")
                 .contains("      /instanceType: update that rolls instances/pods");
@@ -147,7 +141,7 @@ class ChangeBehaviourTest {
     @Test
     void aRolledMasterIsReplacedDeleteFirstAndSaysItWipesEtcd() throws Exception {
         String yaml = "kilonode:masterInstanceType: m3.2xlarge\n  kilonode:rollMachines: kilonode-master-0";
-        Run r = diffWith("kilonode:masterInstanceType: m3.xlarge", yaml, "text");
+        CommandRun r = diffWith("kilonode:masterInstanceType: m3.xlarge", yaml, "text");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("  !! stops and starts master 0 (wipes etcd's disk: the instance store)")
                 .contains("(option) ignoreChanges");
@@ -173,7 +167,7 @@ class ChangeBehaviourTest {
     /** Finding 3, day 2: a new apiDomain renames the API - the plan leads with the provider and the zone. */
     @Test
     void aNewApiDomainSaysItReplacesTheProviderAndNeedsAMasterRoll() throws Exception {
-        Run md = diffWith("kilonode:apiDomain: dev.k8s.example.com", "kilonode:apiDomain: dev2.k8s.example.com", "markdown");
+        CommandRun md = diffWith("kilonode:apiDomain: dev.k8s.example.com", "kilonode:apiDomain: dev2.k8s.example.com", "markdown");
         assertThat(md.code()).as(md.err()).isZero();
         String out = md.out();
         int table = out.indexOf("| resource type |");
@@ -192,7 +186,7 @@ class ChangeBehaviourTest {
         assertThat(closed).doesNotContain("apiAllowedCidrs");
         Path file = Files.createTempDirectory(tmp, "stack").resolve("Pulumi.dev.yaml");
         Files.writeString(file, closed);
-        Run toggled = plan("--stack", "dev", "--config", file.toString(), "--out",
+        CommandRun toggled = plan("--stack", "dev", "--config", file.toString(), "--out",
                 Files.createTempDirectory(tmp, "after").toString(), "--diff", devPlan.toString(), "--format", "text");
         assertThat(toggled.code()).as(toggled.err()).isZero();
         // (The provider's dependsOn loses the public record: an option, no input of the provider.)
