@@ -8,8 +8,10 @@ import dev.kilonode.plan.diff.DiffReport;
 import dev.kilonode.plan.diff.PlanDiff;
 import dev.kilonode.plan.diff.PlanSnapshot;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.util.Optional;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -33,17 +35,11 @@ import java.util.concurrent.Callable;
         description = "Plan a stack offline (no Pulumi CLI, cloud account or network) and write its resources.")
 public final class PlanCommand implements Callable<Integer> {
 
-    @Option(names = "--stack", required = true, description = "stack name: reads Pulumi.<stack>.yaml")
-    String stack;
-
-    @Option(names = "--config", description = "read this stack file instead of Pulumi.<stack>.yaml")
-    Path configFile;
+    @Mixin
+    StackFileOptions stackFile = new StackFileOptions();
 
     @Option(names = "--out", description = "output directory (default target/plan/<stack>)")
     Path out;
-
-    @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
-    Path projectDir;
 
     @Option(names = "--image-lock-dir", paramLabel = "DIR", description = "read images/<stack>.lock.json under DIR "
             + "instead of the project directory")
@@ -69,11 +65,13 @@ public final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path file = configFile != null ? configFile : projectDir.resolve("Pulumi." + stack + ".yaml");
-        if (!Files.isRegularFile(file)) {
-            stderr.println("kilonode plan: no stack file " + file + " (create it with `pulumi stack init " + stack + "`)");
+        Optional<Path> stackFilePath = stackFile.file("plan", stderr);
+        if (stackFilePath.isEmpty()) {
             return 2;
         }
+        Path file = stackFilePath.get();
+        String stack = stackFile.stack();
+        Path projectDir = stackFile.projectDir();
         if (format != null && diff == null) {
             stderr.println("kilonode plan: --format applies to --diff; add --diff <dir of an earlier plan>");
             return 2;
@@ -131,6 +129,8 @@ public final class PlanCommand implements Callable<Integer> {
     }
 
     private int plan(Path file, Path dir) throws IOException {
+        String stack = stackFile.stack();
+        Path projectDir = stackFile.projectDir();
         // Validate first: a bad stack file writes nothing and exits 2.
         StackInput input = StackInput.load(file, stack);
         ClusterSpec spec = input.spec();

@@ -4,12 +4,15 @@ import dev.kilonode.KilonodeStack;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.ConfigValidationException;
 import dev.kilonode.plan.PlanEngine;
+import dev.kilonode.plan.StackFileOptions;
 import dev.kilonode.plan.StackFileException;
 import dev.kilonode.plan.StackInput;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.util.Optional;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -29,14 +32,8 @@ public final class RollCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "ROLE", description = "what to roll: ${COMPLETION-CANDIDATES}")
     RollPlan.Role role;
 
-    @Option(names = "--stack", required = true, description = "stack name: reads Pulumi.<stack>.yaml")
-    String stack;
-
-    @Option(names = "--config", description = "read this stack file instead of Pulumi.<stack>.yaml")
-    Path configFile;
-
-    @Option(names = "--project-dir", defaultValue = ".", description = "where Pulumi.<stack>.yaml lives (default: .)")
-    Path projectDir;
+    @Mixin
+    StackFileOptions stackFile = new StackFileOptions();
 
     PrintStream stdout = System.out;
     PrintStream stderr = System.err;
@@ -49,11 +46,13 @@ public final class RollCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path file = configFile != null ? configFile : projectDir.resolve("Pulumi." + stack + ".yaml");
-        if (!Files.isRegularFile(file)) {
-            stderr.println("kilonode roll: no stack file " + file + " (create it with `pulumi stack init " + stack + "`)");
+        Optional<Path> stackFilePath = stackFile.file("roll", stderr);
+        if (stackFilePath.isEmpty()) {
             return 2;
         }
+        Path file = stackFilePath.get();
+        String stack = stackFile.stack();
+        Path projectDir = stackFile.projectDir();
         try {
             StackInput input = StackInput.load(file, stack);
             ClusterSpec spec = input.spec();
