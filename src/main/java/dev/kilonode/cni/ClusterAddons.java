@@ -59,7 +59,9 @@ public final class ClusterAddons {
         var images = spec.images();
         int minor = spec.kubernetesMinorNumber();
         ClusterDns dns = new ClusterDns("dns", images.of(ClusterDns.AUTOSCALER_IMAGE),
-                images.of(dev.kilonode.images.ImageCatalog.coredns(spec)), inCluster);
+                // CoreDNS exactly as kubeadm wrote it (dns.imageTag, KubeadmConfig.corednsImageMeta): the patch
+                // changes no image, so adding it restarts nothing.
+                images.taggedWithDigest(dev.kilonode.images.ImageCatalog.coredns(spec)), inCluster);
         KubeProxyImage.pin(images.of(dev.kilonode.images.ImageCatalog.kubernetes(spec, "kube-proxy")), inCluster);
         return new Deployed(k8s, cni, dns);
     }

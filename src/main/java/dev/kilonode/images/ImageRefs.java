@@ -68,6 +68,20 @@ public record ImageRefs(String registry, String prefix, Map<String, String> bySo
         return tagRefBySource.get(source);
     }
 
+    /**
+     * {@code registry/repository:tag@sha256:...}: the tag for readers that parse a version from it (kubeadm's CoreDNS
+     * migration, {@code kubeadm upgrade}) and the digest for the runtime. containerd drops the tag of a reference
+     * that has both (distribution/reference normalize.go ParseDockerRef), so it pulls exactly {@link #of}. Upstream
+     * (not mirrored) it is the source itself.
+     */
+    public String taggedWithDigest(String source) {
+        String ref = of(source);
+        if (!isMirrored()) {
+            return ref;
+        }
+        return tagged(source) + ref.substring(ref.lastIndexOf('@'));
+    }
+
     /** {@code <registry>/<prefix>}: kubeadm's imageRepository and the deployer's CONTAINER_REGISTRY. */
     public Optional<String> repositoryBase() {
         return isMirrored() ? Optional.of(registry + "/" + prefix) : Optional.empty();

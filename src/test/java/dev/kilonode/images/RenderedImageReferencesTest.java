@@ -41,7 +41,7 @@ class RenderedImageReferencesTest {
     final ClusterSpec spec = Stacks.spec("scale", Stacks.config("scale"));
     final String prefix = ImageCatalog.prefix(spec);
     final Pattern mirrored = Pattern.compile("\\d{12}\\.dkr\\.ecr\\." + Pattern.quote(spec.region())
-            + "\\.amazonaws\\.com/" + Pattern.quote(prefix) + "/[a-z0-9._/-]+@sha256:[0-9a-f]{64}");
+            + "\\.amazonaws\\.com/" + Pattern.quote(prefix) + "/[a-z0-9._/-]+(:[\\w][\\w.-]{0,127})?@sha256:[0-9a-f]{64}");
 
     final Set<String> found = new TreeSet<>();
     final List<String> bad = new ArrayList<>();
@@ -80,7 +80,8 @@ class RenderedImageReferencesTest {
             }
         }
         Set<String> foundRepositories = new TreeSet<>();
-        found.forEach(ref -> foundRepositories.add(ref.substring(registry.length() + 1, ref.indexOf('@'))));
+        // A tag before the digest (CoreDNS as kubeadm writes it from dns.imageTag) names no other repository.
+        found.forEach(ref -> foundRepositories.add(ref.substring(registry.length() + 1, ref.indexOf('@')).replaceFirst(":[^/]*$", "")));
         assertThat(foundRepositories).isEqualTo(nodeImages);
         assertThat(repositoryBases).containsExactly(registry + "/" + prefix);
     }
@@ -102,6 +103,12 @@ class RenderedImageReferencesTest {
         } else if (value instanceof String s) {
             if ("image".equals(key)) {
                 reference(where + " image", s);
+            } else if ("imageTag".equals(key)) {
+                // kubeadm's dns.imageTag: <repository base>/coredns:<imageTag> must be pinned too.
+                if (!s.matches("[\\w][\\w.-]{0,127}@sha256:[0-9a-f]{64}")) {
+                    bad.add(where + " imageTag " + s + " is not <tag>@sha256:<digest>");
+                }
+                upstreamFree(where + " " + key, s);
             } else if ("imageRepository".equals(key) || "CONTAINER_REGISTRY".equals(key)) {
                 repositoryBases.add(s);
             } else if (!"userData".equals(key) && !"userDataBase64".equals(key)) {

@@ -55,7 +55,15 @@ class KubeadmImagesTest {
             kubeadmRefs.put(ImageCatalog.kubernetes(spec, name), repo + "/" + name + ":" + tag);
         }
         kubeadmRefs.put(ImageCatalog.etcd(minor), repo + "/etcd:" + after(ImageCatalog.etcd(minor)));
-        kubeadmRefs.put(ImageCatalog.coredns(spec), repo + "/coredns:" + after(ImageCatalog.coredns(spec)));
+        // CoreDNS: GetDNSImage = <dns.imageRepository or imageRepository>/coredns:<dns.imageTag or CoreDNSVersion>.
+        String corednsTag = cluster.at("/dns/imageTag").asText();
+        assertThat(corednsTag).as("dns.imageTag pins CoreDNS from kubeadm init on")
+                .isEqualTo(after(ImageCatalog.coredns(spec)) + "@" + digestOf(spec.images().of(ImageCatalog.coredns(spec))));
+        assertThat(cluster.at("/dns/imageRepository").isMissingNode()).isTrue();
+        String kubeadmCoredns = repo + "/coredns:" + corednsTag;
+        assertThat(kubeadmCoredns).isEqualTo(spec.images().taggedWithDigest(ImageCatalog.coredns(spec)));
+        assertThat(parseDockerRef(kubeadmCoredns)).as("what containerd pulls").isEqualTo(spec.images().of(ImageCatalog.coredns(spec)));
+        assertThat(spec.images().tagged(ImageCatalog.coredns(spec))).isEqualTo(repo + "/coredns:" + after(ImageCatalog.coredns(spec)));
         kubeadmRefs.put(ImageCatalog.pause(spec), repo + "/pause:" + after(ImageCatalog.pause(spec)));
         kubeadmRefs.forEach((source, kubeadmRef) -> assertThat(spec.images().tagged(source)).as(source).isEqualTo(kubeadmRef));
 
@@ -72,6 +80,67 @@ class KubeadmImagesTest {
             assertThat(c.get("image").asText()).isEqualTo(spec.images().of(source)).contains("@sha256:");
             assertThat(c.get("command").get(0).asText()).isEqualTo(component);
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theCorednsPatchSetsTheImageKubeadmWroteSoAddingItRestartsNothing() {
+        ClusterSpec spec = Stacks.mirroredSpec("scale", Stacks.config("scale"));
+        Stacks.Plan plan = Stacks.plan("scale");
+        var patch = plan.resources().stream()
+                .filter(r -> r.type().equals("kubernetes:apps/v1:DeploymentPatch") && r.name().equals("coredns"))
+                .findFirst().orElseThrow();
+        JsonNode inputs = YAML.valueToTree(patch.inputs());
+        JsonNode container = inputs.at("/spec/template/spec/containers/0");
+        assertThat(container.get("name").asText()).isEqualTo("coredns");
+        String repo = spec.images().repositoryBase().orElseThrow();
+        JsonNode cluster = null;
+        for (JsonNode d : readAll(KubeadmConfig.init(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                new KubeadmConfig.Endpoints("api.internal")))) {
+            if (d.get("kind").asText().equals("ClusterConfiguration")) {
+                cluster = d;
+            }
+        }
+        assertThat(container.get("image").asText()).isEqualTo(repo + "/coredns:" + cluster.at("/dns/imageTag").asText());
+    }
+
+    @org.junit.jupiter.api.Test
+    void withoutAMirrorKubeadmKeepsItsOwnCorednsTag() {
+        ClusterSpec spec = Stacks.spec("scale", Stacks.config("scale"));
+        assertThat(spec.images().isMirrored()).isFalse();
+        for (JsonNode d : readAll(KubeadmConfig.init(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                new KubeadmConfig.Endpoints("api.internal")))) {
+            assertThat(d.has("dns")).isFalse();
+        }
+    }
+
+    private static List<JsonNode> readAll(String yaml) {
+        try {
+            return YAML.readValues(YAML.getFactory().createParser(yaml), JsonNode.class).readAll();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static String digestOf(String ref) {
+        return ref.substring(ref.indexOf('@') + 1);
+    }
+
+    /**
+     * containerd's reading of a reference (distribution/reference normalize.go ParseDockerRef, used by containerd's
+     * CRI image service): a reference with both a tag and a digest keeps only the digest.
+     */
+    static String parseDockerRef(String ref) {
+        int at = ref.indexOf('@');
+        if (at < 0) {
+            return ref;
+        }
+        String name = ref.substring(0, at);
+        int slash = name.lastIndexOf('/');
+        int colon = name.lastIndexOf(':');
+        if (colon > slash) {
+            name = name.substring(0, colon);
+        }
+        return name + ref.substring(at);
     }
 
     private static String after(String ref) {

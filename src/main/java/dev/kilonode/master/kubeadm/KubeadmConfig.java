@@ -131,8 +131,9 @@ public final class KubeadmConfig {
         sans.addAll(spec.masterIps());
         // The stack's mirror: kubeadm names every image <imageRepository>/<name>:<tag> (kubernetes v1.33
         // cmd/kubeadm/app/images/images.go GetGenericImage, GetKubernetesImage, GetEtcdImage, GetDNSImage, GetPauseImage);
-        // the static pods then get the lock's digests from the patches (controlPlanePatches), the addons from the
-        // stack's own patches (cni.KubeProxyImage, dns.ClusterDns).
+        // the static pods then get the lock's digests from the patches (controlPlanePatches). CoreDNS is pinned by
+        // kubeadm itself from init on (dns.imageTag = <tag>@<digest>, see Dns); kube-proxy has no image setting in
+        // kubeadm's API (kubernetes/kubeadm#2680), so it gets the lock's digest from the stack's patch (cni.KubeProxyImage).
         return new ClusterConfiguration(api.apiVersion, "ClusterConfiguration", "v" + spec.kubernetesVersion(),
                 "kilonode-" + spec.stack(), spec.images().repositoryBase().orElse(null), endpoints.endpoint(),
                 new Networking(spec.network().podCidr().toString(), spec.network().serviceCidr().toString(), "cluster.local"),
@@ -140,6 +141,7 @@ public final class KubeadmConfig {
                 new ControlPlaneComponent(api.args(cm), null),
                 new ControlPlaneComponent(api.args(scheduler), schedulerVolumes),
                 new Etcd(new LocalEtcd(ETCD_DATA_DIR, api.args(etcd))),
+                corednsImageMeta(spec),
                 "/etc/kubernetes/pki");
     }
 
@@ -281,6 +283,23 @@ public final class KubeadmConfig {
             files.put(component + "+strategic.yaml", documents(Map.of("spec", Map.of("containers", List.of(container)))));
         }
         return files;
+    }
+
+    /**
+     * {@code dns.imageTag} = {@code <CoreDNS tag>@sha256:<locked digest>} when mirrored, so kubeadm's CoreDNS
+     * reference is {@link dev.kilonode.images.ImageRefs#taggedWithDigest} of the catalog's CoreDNS; none otherwise.
+     */
+    static Dns corednsImageMeta(ClusterSpec spec) {
+        if (!spec.images().isMirrored()) {
+            return null;
+        }
+        String source = dev.kilonode.images.ImageCatalog.coredns(spec);
+        String full = spec.images().taggedWithDigest(source);
+        String base = spec.images().repositoryBase().orElseThrow() + "/coredns:";
+        if (!full.startsWith(base)) {
+            throw new IllegalStateException("CoreDNS " + full + " is not under kubeadm's " + base);
+        }
+        return new Dns(full.substring(base.length()));
     }
 
     /** The static pods' images by kubeadm component (patch target and container name), from the spec's images. */

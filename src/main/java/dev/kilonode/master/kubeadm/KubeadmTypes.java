@@ -35,7 +35,18 @@ public final class KubeadmTypes {
                                        String imageRepository,
                                        String controlPlaneEndpoint, Networking networking, ApiServer apiServer,
                                        ControlPlaneComponent controllerManager, ControlPlaneComponent scheduler,
-                                       Etcd etcd, String certificatesDir) {
+                                       Etcd etcd, Dns dns, String certificatesDir) {
+    }
+
+    /**
+     * kubeadm v1beta4 {@code DNS} (ImageMeta inline: imageRepository, imageTag). kubeadm writes CoreDNS as
+     * {@code <imageRepository>/coredns:<imageTag>} (cmd/kubeadm/app/images/images.go GetDNSImage) and validates only
+     * {@code dns.imageRepository} (cmd/kubeadm/app/apis/kubeadm/validation/validation.go ValidateDNS), so an imageTag of
+     * {@code <tag>@sha256:<digest>} yields a reference pinned by digest; kubeadm upgrade reads the version from such
+     * a tag since kubernetes/kubernetes#122967 (DeployedDNSAddon, v1.30).
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Dns(String imageTag) {
     }
 
     public record Networking(String podSubnet, String serviceSubnet, String dnsDomain) {

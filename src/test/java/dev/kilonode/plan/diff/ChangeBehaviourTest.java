@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -162,6 +163,13 @@ class ChangeBehaviourTest {
                 .isEqualTo(ChangeBehaviour.Kind.STOP_START);
         assertThat(ChangeBehaviour.rule("aws:ec2/instance:Instance", "/ami").orElseThrow().kind())
                 .isEqualTo(ChangeBehaviour.Kind.REPLACE);
+        // The kube-proxy and CoreDNS image patches: a new image restarts the pods (kubeadm's objects, our fields).
+        for (String patch : List.of("kubernetes:apps/v1:DaemonSetPatch", "kubernetes:apps/v1:DeploymentPatch")) {
+            assertThat(ChangeBehaviour.rule(patch, "/spec/template/spec/containers/0/image").orElseThrow().kind())
+                    .isEqualTo(ChangeBehaviour.Kind.ROLLS);
+            assertThat(ChangeBehaviour.rule(patch, "/metadata/annotations").orElseThrow().kind())
+                    .isEqualTo(ChangeBehaviour.Kind.UPDATE);
+        }
     }
 
     /** Finding 3, day 2: a new apiDomain renames the API - the plan leads with the provider and the zone. */
