@@ -50,6 +50,20 @@ if [[ ${KILONODE_RECONCILE_SEED:-0} == 1 ]]; then
   log "reconcile: recorded the current configuration ${hash:0:12}"
   exit 0
 fi
+# Sized for this machine? A masterInstanceType change reaches SSM at once but this machine only at its roll: requests
+# sized for another type could exceed this kubelet's allocatable, and it would refuse the static pods. Wait for the
+# roll instead (the new machine's first boot applies it). Bundles without the line (older stacks) are not checked.
+sized_for=$(awk -v m="### kilonode-file /etc/kilonode/control-plane-sized-for" '$0 == m { getline; print; exit }' <<<"$files")
+if [[ -n $sized_for ]]; then
+  this_type=$(retry_with_backoff 5 10 imds_get meta-data/instance-type) ||
+    die "reconcile: cannot read this machine's instance type from the instance metadata; not applying a configuration sized for $sized_for"
+  [[ -n $this_type ]] || die "reconcile: the instance metadata returned no instance type; not applying a configuration sized for $sized_for"
+  if [[ $this_type != "$sized_for" ]]; then
+    log "reconcile: the desired configuration (${hash:0:12}) is sized for $sized_for, this machine is $this_type;" \
+      "leaving the control plane as it is until \`kilonode roll masters\` replaces this machine"
+    exit 0
+  fi
+fi
 events_ready() { curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:2384/health; }
 if [[ -f $applied && $(<"$applied") == "$hash" ]]; then
   # Up to date, unless this master's events member is gone (a stop/start wiped its SSD): then re-join it.

@@ -64,11 +64,23 @@ public final class MasterUserData {
     public static final String EVENTS_ETCD_SCRIPT = "/etc/kilonode/bin/events-etcd.sh";
 
     /**
+     * The instance type the desired configuration is sized for (the static pods' requests come from its allocatable,
+     * ControlPlaneBudget). A changed {@code masterInstanceType} updates the SSM values at once, but the running masters
+     * keep their type until {@code kilonode roll masters} (ControlPlaneMachine ignores the change): the reconcile on
+     * a machine of another type must not apply requests sized for the new one (the kubelet would refuse static pods
+     * larger than its allocatable), so it compares this with the machine's own type and waits.
+     */
+    public static final String SIZED_FOR = "/etc/kilonode/control-plane-sized-for";
+
+    /**
      * What {@code .../files} holds: {@link #controlPlaneFiles} and {@value #EVENTS_ETCD_SCRIPT}, each after a
      * {@value #FILE_MARKER}PATH line.
      */
     public static String desiredFiles(Inputs in) {
-        Map<String, String> files = new java.util.LinkedHashMap<>(controlPlaneFiles(in));
+        Map<String, String> files = new java.util.LinkedHashMap<>();
+        // First, so the reconcile can read it before anything else: the machine type these requests were sized for.
+        files.put(SIZED_FOR, in.spec().masters().instanceType().name() + "\n");
+        files.putAll(controlPlaneFiles(in));
         files.put(EVENTS_ETCD_SCRIPT, ShellComments.strip(ComponentFiles.read(COMPONENT, "events-etcd.sh")));
         StringBuilder out = new StringBuilder();
         files.forEach((path, body) -> out.append(FILE_MARKER).append(path).append('\n').append(body));

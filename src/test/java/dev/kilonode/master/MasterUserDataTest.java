@@ -118,6 +118,20 @@ class MasterUserDataTest {
         }
     }
 
+    /** The reconcile reads the first section of the bundle for the machine type its requests were sized for. */
+    @Test
+    void theDesiredFilesBeginWithTheMachineTypeTheyAreSizedFor() {
+        for (String type : List.of("m5d.xlarge", "m5d.4xlarge")) {
+            var config = Stacks.config("scale");
+            config.put("kilonode:masterInstanceType", type);
+            ClusterSpec spec = Stacks.spec("scale", config);
+            var in = new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                    new KubeadmConfig.Endpoints("api.scale.kilonode.internal"), "sha256:abc", "bucket-1", "scale/etcd", 0);
+            assertThat(MasterUserData.desiredFiles(in)).startsWith(MasterUserData.FILE_MARKER + MasterUserData.SIZED_FOR
+                    + "\n" + type + "\n" + MasterUserData.FILE_MARKER);
+        }
+    }
+
     @Test
     void envFileCarriesTheBarrierBackupAndHookSettings() throws Exception {
         String env = file(render("scale", Map.of(), 0), "/etc/kilonode/kilonode.env");

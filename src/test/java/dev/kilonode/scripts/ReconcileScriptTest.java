@@ -177,6 +177,54 @@ class ReconcileScriptTest {
     assertThat(tmp.resolve("state/control-plane.sha256")).exists();
   }
 
+  /** The files bundle as MasterUserData.desiredFiles starts it: the machine type the requests were sized for. */
+  static String sizedFor(String type, String rest) {
+    return dev.kilonode.master.MasterUserData.FILE_MARKER + dev.kilonode.master.MasterUserData.SIZED_FOR + "\n" + type + "\n" + rest;
+  }
+
+  /** IMDSv2 as curl sees it: a token, then this machine's instance type; every other URL answers as before. */
+  void machineType(String type) throws Exception {
+    h.stub("curl", """
+        case "$*" in
+          *latest/api/token*) echo token ;;
+          *meta-data/instance-type*) %s ;;
+          *) exit 0 ;;
+        esac
+        """.formatted(type == null ? "echo 'connection refused' >&2; exit 7" : "printf '%s' " + type));
+  }
+
+  @Test
+  void aConfigurationSizedForAnotherMachineTypeWaitsForTheRollAndTouchesNothing() throws Exception {
+    assertThat(h.processEnv("KILONODE_RECONCILE_SEED", "1").run(SCRIPT).exitCode()).isZero();
+    h.processEnv("KILONODE_RECONCILE_SEED", "0");
+    machineType("m5d.xlarge");
+    // masterInstanceType went from m5d.xlarge to m5d.4xlarge: SSM holds requests sized for the bigger machine.
+    desired(kubeadm("2000", "8589934592"), "none", sizedFor("m5d.4xlarge", files("200")));
+    ScriptHarness.Result r = h.run(SCRIPT);
+    assertThat(r.exitCode()).as(r.output()).isZero();
+    assertThat(r.output()).contains("sized for m5d.4xlarge, this machine is m5d.xlarge").contains("kilonode roll masters");
+    assertThat(kubeadmCalls()).isEmpty();
+    assertThat(h.calls("kubectl")).as("no Lease taken").isEmpty();
+    assertThat(tmp.resolve("root/etc/kilonode/kube-scheduler/config-abc.yaml")).doesNotExist();
+    // Not recorded as applied: the replacement machine (the new type) applies it.
+    machineType("m5d.4xlarge");
+    ScriptHarness.Result after = h.run(SCRIPT);
+    assertThat(after.exitCode()).as(after.output()).isZero();
+    assertThat(kubeadmCalls()).anyMatch(c -> c.startsWith("kubeadm init phase control-plane all"));
+    assertThat(Files.readString(tmp.resolve("root/etc/kilonode/control-plane-sized-for"))).isEqualTo("m5d.4xlarge\n");
+  }
+
+  @Test
+  void whenTheMachineTypeCannotBeReadNothingIsApplied() throws Exception {
+    machineType(null);
+    desired(kubeadm("2000", "8589934592"), "none", sizedFor("m5d.4xlarge", files("200")));
+    ScriptHarness.Result r = h.run(SCRIPT);
+    assertThat(r.exitCode()).as(r.output()).isNotZero();
+    assertThat(r.output()).contains("cannot read this machine's instance type");
+    assertThat(kubeadmCalls()).isEmpty();
+    assertThat(h.calls("kubectl")).isEmpty();
+  }
+
   @Test
   void unchangedConfigurationIsLeftAlone() throws Exception {
     assertThat(h.processEnv("KILONODE_RECONCILE_SEED", "1").run(SCRIPT).exitCode()).isZero();
