@@ -22,7 +22,9 @@ public record ContrailCniArgs(String clusterName, List<String> controllerIps, Ou
     }
 
     public static ContrailCniArgs of(ClusterSpec spec, Output<String> apiServerUrl) {
-        return new ContrailCniArgs("kilonode-" + spec.stack(), spec.controllerIps(), apiServerUrl,
+        // <project>-<stack>, like every other name (ClusterSpec.namePrefix): kilonode-<stack> for project kilonode,
+        // so a running cluster keeps its TF cluster name; two projects on one account never share one.
+        return new ContrailCniArgs(spec.namePrefix(), spec.controllerIps(), apiServerUrl,
                 spec.network().podCidr().toString(), spec.network().serviceCidr().toString(),
                 ContrailImages.of(spec));
     }

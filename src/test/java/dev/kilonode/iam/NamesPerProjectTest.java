@@ -106,6 +106,31 @@ class NamesPerProjectTest {
                 .replace("/" + OTHER + "/" + STACK + "/", oldSsm + "/")).toList()).isEqualTo(iamPatterns(ours));
     }
 
+    /** kubeadm's clusterName (kubeconfigs, kubeadm-config) and the TF kube-manager's KUBERNETES_CLUSTER_NAME. */
+    static List<String> clusterNames(Stacks.Plan plan) throws Exception {
+        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        List<String> out = new ArrayList<>();
+        String kubeadm = (String) plan.one("aws:ssm/parameter:Parameter",
+                p -> ((String) p.inputs().get("name")).endsWith("/control-plane/master-0/kubeadm")).inputs().get("value");
+        for (JsonNode d : yaml.readValues(yaml.getFactory().createParser(kubeadm), JsonNode.class).readAll()) {
+            if (d.path("kind").asText().equals("ClusterConfiguration")) {
+                out.add(d.path("clusterName").asText());
+            }
+        }
+        for (PlannedResource cm : plan.ofType("kubernetes:core/v1:ConfigMap")) {
+            if (cm.inputs().get("data") instanceof Map<?, ?> data && data.get("KUBERNETES_CLUSTER_NAME") != null) {
+                out.add(String.valueOf(data.get("KUBERNETES_CLUSTER_NAME")));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void theClusterNamesFollowTheProjectAndKeepTheOldRuleForKilonode() throws Exception {
+        assertThat(clusterNames(ours)).containsExactly("kilonode-" + STACK, "kilonode-" + STACK);
+        assertThat(clusterNames(theirs)).containsExactly(OTHER + "-" + STACK, OTHER + "-" + STACK);
+    }
+
     @Test
     void twoProjectsWithOneStackNameShareNoNameAndNoIamPattern() {
         Map<String, String> a = physicalNames(ours);

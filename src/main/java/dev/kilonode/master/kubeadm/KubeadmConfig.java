@@ -135,7 +135,7 @@ public final class KubeadmConfig {
         // kubeadm itself from init on (dns.imageTag = <tag>@<digest>, see Dns); kube-proxy has no image setting in
         // kubeadm's API (kubernetes/kubeadm#2680), so it gets the lock's digest from the stack's patch (cni.KubeProxyImage).
         return new ClusterConfiguration(api.apiVersion, "ClusterConfiguration", "v" + spec.kubernetesVersion(),
-                "kilonode-" + spec.stack(), spec.images().repositoryBase().orElse(null), endpoints.endpoint(),
+                spec.namePrefix(), spec.images().repositoryBase().orElse(null), endpoints.endpoint(),
                 new Networking(spec.network().podCidr().toString(), spec.network().serviceCidr().toString(), "cluster.local"),
                 new ApiServer(api.args(apiServer), sans),
                 new ControlPlaneComponent(api.args(cm), null),
