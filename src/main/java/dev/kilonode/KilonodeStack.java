@@ -111,7 +111,7 @@ public final class KilonodeStack {
         Output<String> nodeAmi = Output.of(spec.amiId());
         if (spec.nodeImage() == ClusterSpec.NodeImage.BAKED) {
             BakedNodeImage baked = new BakedNodeImage("kilonode-node-image", new BakedNodeImage.Args(spec,
-                    BakedNodeImage.contentsOrFail(spec), network.vpcId(), network.privateSubnetIds().get(0),
+                    BakedNodeImage.contents(spec, bringUp.lock().orElseThrow()), network.vpcId(), network.privateSubnetIds().get(0),
                     spec.tagsFor(null)), inAws);
             nodeAmi = baked.amiId();
             ctx.export("nodeImage", Output.tuple(Output.of(baked.recipeName() + " " + baked.version()), nodeAmi)

@@ -194,31 +194,18 @@ public class BakedNodeImage extends ComponentResource {
     }
 
     /**
-     * What to bake, from {@code images/<stack>.lock.json} in the project directory (where Pulumi runs the program;
-     * system property {@value #PROJECT_DIR_PROPERTY} elsewhere). Stops the program with one message when a node
-     * image has no recorded digest: the image would otherwise be baked without it.
+     * What to bake: the node images at the digests of the image lock the program already read ({@code images.BringUp},
+     * the one lock every rendered reference comes from). The program reaches this only with a lock that covers the
+     * catalog (the cluster phase), so a missing digest here is a programming error, not a user's.
      */
-    public static BakeContents contentsOrFail(ClusterSpec spec) {
-        java.nio.file.Path dir = java.nio.file.Path.of(System.getProperty(PROJECT_DIR_PROPERTY, ""));
-        java.util.Optional<dev.kilonode.images.ImageLock> lock;
-        try {
-            lock = dev.kilonode.images.ImageLock.read(dir, spec.stack());
-        } catch (java.io.IOException e) {
-            throw new com.pulumi.exceptions.RunException("kilonode:nodeImage = baked: cannot read "
-                    + dev.kilonode.images.ImageLock.path(dir, spec.stack()) + ": " + e.getMessage());
-        }
-        BakeContents contents = BakeContents.of(spec, lock);
+    public static BakeContents contents(ClusterSpec spec, dev.kilonode.images.ImageLock lock) {
+        BakeContents contents = BakeContents.of(spec, java.util.Optional.of(lock));
         if (!contents.complete()) {
-            throw new com.pulumi.exceptions.RunException("kilonode:nodeImage = baked needs a digest for every node image in "
-                    + dev.kilonode.images.ImageLock.path(dir, spec.stack()) + "; missing " + contents.missing().size()
-                    + " (" + String.join(", ", contents.missing().subList(0, Math.min(3, contents.missing().size())))
-                    + (contents.missing().size() > 3 ? ", ..." : "") + "). Bring the stack up with nodeImage stock, run "
-                    + "`kilonode images sync --stack " + spec.stack() + "`, then set nodeImage baked");
+            throw new IllegalStateException("the image lock covers the catalog but not the node images: missing "
+                    + String.join(", ", contents.missing()));
         }
         return contents;
     }
-
-    public static final String PROJECT_DIR_PROPERTY = "kilonode.projectDir";
 
     /** The AMI the image produced in this region. */
     public Output<String> amiId() {

@@ -148,20 +148,8 @@ public final class PlanCommand implements Callable<Integer> {
             return 2;
         }
         long started = System.nanoTime();
-        // The program reads images/<stack>.lock.json (a baked node image needs its digests) from the project dir.
-        String before = System.getProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
-        System.setProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY, projectDir.toString());
-        PlanEngine.Result result;
-        try {
-            result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys,
-                    ctx -> KilonodeStack.define(ctx, lockDir));
-        } finally {
-            if (before == null) {
-                System.clearProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
-            } else {
-                System.setProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY, before);
-            }
-        }
+        PlanEngine.Result result = PlanEngine.run(spec.project(), stack, spec.region(), config, secretKeys,
+                ctx -> KilonodeStack.define(ctx, lockDir));
         if (result.exitCode() != 0 || !result.errors().isEmpty()) {
             stderr.println("kilonode plan: the program failed:");
             result.errors().forEach(e -> stderr.println("  " + e));

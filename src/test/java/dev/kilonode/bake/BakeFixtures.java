@@ -35,21 +35,6 @@ final class BakeFixtures {
         return lock;
     }
 
-    /** Runs {@code body} with the program reading images/<stack>.lock.json from {@code projectDir}. */
-    static <T> T withProjectDir(Path projectDir, ThrowingSupplier<T> body) throws Exception {
-        String before = System.getProperty(BakedNodeImage.PROJECT_DIR_PROPERTY);
-        System.setProperty(BakedNodeImage.PROJECT_DIR_PROPERTY, projectDir.toString());
-        try {
-            return body.get();
-        } finally {
-            if (before == null) {
-                System.clearProperty(BakedNodeImage.PROJECT_DIR_PROPERTY);
-            } else {
-                System.setProperty(BakedNodeImage.PROJECT_DIR_PROPERTY, before);
-            }
-        }
-    }
-
     interface ThrowingSupplier<T> {
         T get() throws Exception;
     }

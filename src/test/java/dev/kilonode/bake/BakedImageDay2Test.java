@@ -36,7 +36,7 @@ class BakedImageDay2Test {
         var spec = Stacks.spec("dev", config);
 
         BakeFixtures.writeLock(project, spec, "a");
-        CommandRun first = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("before").toString());
+        CommandRun first = plan("--stack", "dev", "--project-dir", project.toString(), "--image-lock-dir", project.toString(), "--out", tmp.resolve("before").toString());
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).contains("node image: masters and workers boot from the baked image " + spec.namePrefix() + "-node 1.0.");
         var summary = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.resolve("before/summary.json").toFile())
@@ -52,7 +52,7 @@ class BakedImageDay2Test {
         assertThat(Files.readString(tmp.resolve("stock/resources.json"))).doesNotContain("aws:imagebuilder/");
 
         BakeFixtures.writeLock(project, spec, "b");
-        CommandRun second = plan("--stack", "dev", "--project-dir", project.toString(), "--out", tmp.resolve("after").toString(),
+        CommandRun second = plan("--stack", "dev", "--project-dir", project.toString(), "--image-lock-dir", project.toString(), "--out", tmp.resolve("after").toString(),
                 "--diff", tmp.resolve("before").toString());
         assertThat(second.code()).as(second.err()).isZero();
         assertThat(second.out())

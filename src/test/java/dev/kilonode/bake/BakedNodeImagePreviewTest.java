@@ -32,11 +32,12 @@ class BakedNodeImagePreviewTest {
         var spec = Stacks.spec("dev", config);
         BakeFixtures.writeLock(project, spec, "a");
         Set<String> planned = new TreeSet<>();
-        BakeFixtures.withProjectDir(project, () -> Stacks.plan("dev", config)).resources()
+        Stacks.plan("dev", config, project).resources()
                 .forEach(r -> planned.add(r.type() + "::" + r.name()));
-        PlanEngine.Result preview = BakeFixtures.withProjectDir(project, () -> PlanEngine.run(spec.project(), "dev",
+        PlanEngine.Result preview = PlanEngine.run(spec.project(), "dev",
                 spec.region(), config, new LinkedHashSet<>(config.keySet().stream()
-                        .filter(dev.kilonode.config.SecretKeys.ALL::contains).toList()), KilonodeStack::define, true));
+                        .filter(dev.kilonode.config.SecretKeys.ALL::contains).toList()),
+                ctx -> KilonodeStack.define(ctx, project), true);
         assertThat(preview.errors()).isEmpty();
         Set<String> previewed = new TreeSet<>();
         preview.resources().forEach(r -> previewed.add(r.type() + "::" + r.name()));

@@ -35,12 +35,7 @@ class ImageBuildRoleTest {
         new ImageLock(MockCloud.ACCOUNT + ".dkr.ecr.us-east-1.amazonaws.com", ImageCatalog.of(spec).stream()
                 .map(i -> new ImageLock.Entry(i.source(), i.repository(), "sha256:" + "0".repeat(64))).toList())
                 .write(project, "dev");
-        System.setProperty(BakedNodeImage.PROJECT_DIR_PROPERTY, project.toString());
-        try {
-            LeastPrivilegeTest.plan = Stacks.plan("dev", config);
-        } finally {
-            System.clearProperty(BakedNodeImage.PROJECT_DIR_PROPERTY);
-        }
+        LeastPrivilegeTest.plan = Stacks.plan("dev", config, project);
         Map<String, LeastPrivilegeTest.Identity> ids = LeastPrivilegeTest.identities();
         LeastPrivilegeTest.Identity build = ids.get("image-builder");
         assertThat(build).as("the image build role").isNotNull();
