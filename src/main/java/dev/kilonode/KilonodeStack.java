@@ -98,12 +98,14 @@ public final class KilonodeStack {
                 network.privateRouteTableIds(), spec.tagsFor(null), spec.production()), inAws);
         ctx.export("bringUpPhase", bringUpPhase(ctx, spec.stack(), bringUp));
         ctx.export("imageRegistry", imageSupply.registry());
+        ctx.export("artifactBucket", imageSupply.artifactBucket());
         ctx.export("region", Output.of(spec.region()));
         ctx.export("vpcId", network.vpcId());
         if (!bringUp.complete()) {
             ctx.log().warn(bringUp.nextSteps(spec.stack()));
             return;
         }
+        bringUp.warnings(spec.stack()).forEach(w -> ctx.log().warn(w));
         // From here on every image reference renders from the lock: registry/repository@sha256:...
         spec = spec.withImages(bringUp.images());
 

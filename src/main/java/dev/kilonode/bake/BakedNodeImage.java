@@ -120,6 +120,8 @@ public class BakedNodeImage extends ComponentResource {
                 .build(), child);
 
         List<NodeIdentity.Statement> statements = new ArrayList<>(ImageSupply.pullStatements(spec));
+        // The bake runs install-kubernetes.sh, which installs the kubelet's credential provider from the stack's bucket.
+        statements.addAll(ImageSupply.credentialProviderStatements(spec));
         statements.add(new NodeIdentity.Statement("ReadOwnComponent", List.of("imagebuilder:GetComponent"),
                 List.of(Output.of("arn:aws:imagebuilder:" + spec.region() + ":*:component/" + this.name + "/*"))));
         statements.add(new NodeIdentity.Statement("DownloadAwstoe", List.of("s3:GetObject"),

@@ -76,6 +76,9 @@ public record BringUp(String phase, Optional<ImageLock> lock, List<String> probl
             if (!m.group(2).equals(spec.region())) {
                 problems.add(path + " is for region " + m.group(2) + ", the stack is in " + spec.region());
             }
+            if (l.credentialProvider() != null) {
+                checkCredentialProvider(path, l.credentialProvider(), spec.stack());
+            }
             for (PinnedImage image : catalog) {
                 Optional<String> digest = l.digestOf(image);
                 if (digest.isEmpty()) {
@@ -89,6 +92,55 @@ public record BringUp(String phase, Optional<ImageLock> lock, List<String> probl
             return new BringUp(IMAGES, lock, List.copyOf(problems), ImageRefs.upstream(catalog, prefix));
         }
         return new BringUp(CLUSTER, lock, List.of(), ImageRefs.mirrored(catalog, prefix, lock.get()));
+    }
+
+    /**
+     * A credential provider entry nodes would be configured with: well-formed, or the program stops (a hand-edited
+     * lock must not render a download nodes cannot check).
+     */
+    private static void checkCredentialProvider(Path path, LockedBinary b, String stack) {
+        String problem = null;
+        if (b.version() == null || !b.version().matches("v\\d+\\.\\d+\\.\\d+")) {
+            problem = "version \"" + b.version() + "\" is not v<major>.<minor>.<patch>";
+        } else if (b.sha256() == null || !LockedBinary.SHA256_HEX.matcher(b.sha256()).matches()) {
+            problem = "sha256 \"" + b.sha256() + "\" is not 64 lower-case hex digits";
+        } else if (b.size() <= 0) {
+            problem = "size " + b.size() + " is not a positive byte count";
+        } else if (b.bucket() == null || !LockedBinary.BUCKET.matcher(b.bucket()).matches()) {
+            problem = "bucket \"" + b.bucket() + "\" is not an S3 bucket name";
+        } else if (!CredentialProvider.objectKey(b.version(), b.sha256()).equals(b.key())) {
+            problem = "key \"" + b.key() + "\" is not " + CredentialProvider.objectKey(b.version(), b.sha256());
+        }
+        if (problem != null) {
+            throw new LockException(path + ": credentialProvider: " + problem + "; delete the entry and run "
+                    + "`kilonode images sync --stack " + stack + "`");
+        }
+    }
+
+    /**
+     * What the program and the plan warn about a complete lock: no credential provider entry (a lock written before
+     * the sync recorded it: nodes keep the old, weaker download), or an entry for another version than this kilonode
+     * pins (nodes get the locked one until a sync records the new one).
+     */
+    public List<String> warnings(String stack) {
+        if (!complete()) {
+            return List.of();
+        }
+        LockedBinary b = lock.get().credentialProvider();
+        String sync = "`java -jar target/kilonode.jar images sync --stack " + stack + "`";
+        if (b == null) {
+            return List.of("images/" + stack + ".lock.json has no credentialProvider entry (written before `images sync` "
+                    + "recorded it): every node downloads " + CredentialProvider.NAME + " " + CredentialProvider.VERSION
+                    + " from artifacts.k8s.io through the NAT gateway, checked only against the .sha256 downloaded beside it. "
+                    + "Run " + sync + " (this `pulumi up` creates the artifacts bucket it copies to) and commit the lock: "
+                    + "nodes then fetch the locked binary from the stack's S3 bucket through the S3 gateway endpoint");
+        }
+        if (!b.version().equals(CredentialProvider.VERSION)) {
+            return List.of("images/" + stack + ".lock.json records " + CredentialProvider.NAME + " " + b.version()
+                    + "; this kilonode pins " + CredentialProvider.VERSION + ". Nodes get the locked " + b.version()
+                    + " until " + sync + " records the new one");
+        }
+        return List.of();
     }
 
     /**

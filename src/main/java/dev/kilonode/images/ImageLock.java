@@ -1,5 +1,6 @@
 package dev.kilonode.images;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
@@ -12,9 +13,17 @@ import java.util.Optional;
 
 /**
  * {@code images/<stack>.lock.json}: what {@code kilonode images sync} copied — the registry, and per image its source,
- * mirror repository and the digest of the copy. Committed with the stack; the plan shows it.
+ * mirror repository and the digest of the copy; and the kubelet's {@code ecr-credential-provider} binary it copied
+ * into the stack's artifacts bucket ({@code credentialProvider}; absent in locks written before it existed).
+ * Committed with the stack; the plan shows it.
  */
-public record ImageLock(String registry, List<Entry> images) {
+public record ImageLock(String registry, List<Entry> images,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) LockedBinary credentialProvider) {
+
+    /** A lock of images only (no credential provider entry). */
+    public ImageLock(String registry, List<Entry> images) {
+        this(registry, images, null);
+    }
 
     public record Entry(String source, String repository, String digest) {
     }
@@ -37,8 +46,14 @@ public record ImageLock(String registry, List<Entry> images) {
     public void write(Path projectDir, String stack) throws IOException {
         Path p = path(projectDir, stack);
         Files.createDirectories(p.getParent());
-        ImageLock sorted = new ImageLock(registry, images.stream().sorted(Comparator.comparing(Entry::repository)).toList());
+        ImageLock sorted = new ImageLock(registry, images.stream().sorted(Comparator.comparing(Entry::repository)).toList(),
+                credentialProvider);
         Files.writeString(p, JSON.writeValueAsString(sorted) + "\n");
+    }
+
+    /** The same lock with this credential provider entry. */
+    public ImageLock withCredentialProvider(LockedBinary binary) {
+        return new ImageLock(registry, images, binary);
     }
 
     /** The digest recorded for this exact source and repository, if synced. */

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * tests); the stack never registers the cluster with it ({@code BringUp}: no complete lock, no cluster).
  * Asking for an image the catalog does not list fails, so nothing can render an image the mirror does not hold.
  */
-public record ImageRefs(String registry, String prefix, Map<String, String> bySource, Map<String, String> tagRefBySource) {
+public record ImageRefs(String registry, String prefix, Map<String, String> bySource, Map<String, String> tagRefBySource,
+                        LockedBinary credentialProvider) {
 
     /** {@code <12 digits>.dkr.ecr.<region>.amazonaws.com} (ECR private registry host; ".cn" partition too). */
     public static final Pattern ECR_REGISTRY = Pattern.compile("(\\d{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?");
@@ -29,7 +30,7 @@ public record ImageRefs(String registry, String prefix, Map<String, String> bySo
     public static ImageRefs upstream(List<PinnedImage> catalog, String prefix) {
         Map<String, String> same = new LinkedHashMap<>();
         catalog.forEach(i -> same.put(i.source(), i.source()));
-        return new ImageRefs(null, prefix, same, same);
+        return new ImageRefs(null, prefix, same, same, null);
     }
 
     /** Every catalog image at its locked digest; the lock must cover the catalog ({@link BringUp#decide} checks). */
@@ -42,7 +43,15 @@ public record ImageRefs(String registry, String prefix, Map<String, String> bySo
             refs.put(image.source(), image.mirrored(lock.registry(), digest));
             tags.put(image.source(), lock.registry() + "/" + image.repository() + ":" + image.tag());
         }
-        return new ImageRefs(lock.registry(), prefix, refs, tags);
+        return new ImageRefs(lock.registry(), prefix, refs, tags, lock.credentialProvider());
+    }
+
+    /**
+     * The kubelet's credential provider in the stack's artifacts bucket, when the lock records it; empty for a lock
+     * from before the entry existed (nodes then download it from artifacts.k8s.io: {@link CredentialProvider}).
+     */
+    public Optional<LockedBinary> credentialProviderObject() {
+        return Optional.ofNullable(credentialProvider);
     }
 
     public boolean isMirrored() {

@@ -10,6 +10,17 @@ import com.pulumi.aws.ecr.Repository;
 import com.pulumi.aws.ecr.RepositoryArgs;
 import com.pulumi.aws.ecr.inputs.RepositoryEncryptionConfigurationArgs;
 import com.pulumi.aws.ecr.inputs.RepositoryImageScanningConfigurationArgs;
+import com.pulumi.aws.s3.BucketOwnershipControls;
+import com.pulumi.aws.s3.BucketOwnershipControlsArgs;
+import com.pulumi.aws.s3.BucketPublicAccessBlock;
+import com.pulumi.aws.s3.BucketPublicAccessBlockArgs;
+import com.pulumi.aws.s3.BucketServerSideEncryptionConfigurationV2;
+import com.pulumi.aws.s3.BucketServerSideEncryptionConfigurationV2Args;
+import com.pulumi.aws.s3.BucketV2;
+import com.pulumi.aws.s3.BucketV2Args;
+import com.pulumi.aws.s3.inputs.BucketOwnershipControlsRuleArgs;
+import com.pulumi.aws.s3.inputs.BucketServerSideEncryptionConfigurationV2RuleArgs;
+import com.pulumi.aws.s3.inputs.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs;
 import com.pulumi.core.Output;
 import com.pulumi.resources.ComponentResource;
 import com.pulumi.resources.ComponentResourceOptions;
@@ -26,6 +37,12 @@ import java.util.Map;
  * endpoints for {@code com.amazonaws.<region>.ecr.api} and {@code .ecr.dkr} (private DNS, so the registry's normal
  * name resolves to them) and a gateway endpoint for S3, where ECR keeps the layers (AWS, "Amazon ECR interface VPC
  * endpoints": image layers are downloaded from S3, which needs the gateway endpoint).
+ *
+ * <p>And the artifacts bucket: binaries nodes run that are not images ({@code kilonode images sync} copies the
+ * kubelet's {@code ecr-credential-provider} there, {@link CredentialProvider}). Its own bucket, not the etcd backup
+ * bucket (only masters may read that, and it holds the cluster's data): created with the repositories in the images
+ * phase, so the sync has somewhere to copy to before the cluster exists. Nodes reach it through the same S3 gateway
+ * endpoint; their roles may read exactly the locked object ({@link #credentialProviderStatements}).
  */
 public class ImageSupply extends ComponentResource {
 
@@ -37,6 +54,7 @@ public class ImageSupply extends ComponentResource {
     }
 
     private final List<Repository> repositories = new ArrayList<>();
+    private final Output<String> artifactBucket;
 
     public ImageSupply(String name, Args args, ComponentResourceOptions options) {
         super(TYPE, name, options);
@@ -85,7 +103,34 @@ public class ImageSupply extends ComponentResource {
                 .routeTableIds(Output.all(args.privateRouteTableIds()))
                 .tags(withName(args.tags(), args.namePrefix() + "-s3"))
                 .build(), child);
-        registerOutputs(Map.of("registry", registry()));
+
+        // "-bin-": pulumi-aws BucketV2 bucketPrefix is at most 37 characters, and namePrefix may be up to 31
+        // (ClusterSpecReader.MAX_NAME_PREFIX, set by the etcd bucket's "-etcd-").
+        BucketV2 artifacts = new BucketV2(name + "-artifacts", BucketV2Args.builder()
+                .bucketPrefix(args.namePrefix() + "-bin-")
+                // Everything in it is a copy of a public upstream file the next sync can copy again.
+                .forceDestroy(!args.production())
+                .tags(args.tags())
+                .build(), child);
+        new BucketPublicAccessBlock(name + "-artifacts", BucketPublicAccessBlockArgs.builder()
+                .bucket(artifacts.id())
+                .blockPublicAcls(true).blockPublicPolicy(true).ignorePublicAcls(true).restrictPublicBuckets(true)
+                .build(), child);
+        new BucketOwnershipControls(name + "-artifacts", BucketOwnershipControlsArgs.builder()
+                .bucket(artifacts.id())
+                .rule(BucketOwnershipControlsRuleArgs.builder().objectOwnership("BucketOwnerEnforced").build())
+                .build(), child);
+        // SSE-S3, not KMS: the binaries are public, and a KMS key would need kms:Decrypt on every node role.
+        new BucketServerSideEncryptionConfigurationV2(name + "-artifacts", BucketServerSideEncryptionConfigurationV2Args.builder()
+                .bucket(artifacts.id())
+                .rules(BucketServerSideEncryptionConfigurationV2RuleArgs.builder()
+                        .applyServerSideEncryptionByDefault(
+                                BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs.builder()
+                                        .sseAlgorithm("AES256").build())
+                        .build())
+                .build(), child);
+        this.artifactBucket = artifacts.bucket();
+        registerOutputs(Map.of("registry", registry(), "artifactBucket", artifactBucket));
     }
 
     private static Map<String, String> withName(Map<String, String> tags, String name) {
@@ -98,6 +143,22 @@ public class ImageSupply extends ComponentResource {
     public Output<String> registry() {
         return repositories.isEmpty() ? Output.of("")
                 : repositories.get(0).repositoryUrl().applyValue(u -> u == null || u.indexOf('/') < 0 ? "" : u.substring(0, u.indexOf('/')));
+    }
+
+    /** The artifacts bucket's name ({@code kilonode images sync} reads it from the stack output {@code artifactBucket}). */
+    public Output<String> artifactBucket() {
+        return artifactBucket;
+    }
+
+    /**
+     * What a Kubernetes node (master, worker, image build instance) needs to fetch the kubelet's credential provider:
+     * {@code s3:GetObject} on exactly the object the lock names, nothing else in the bucket. None without the entry
+     * (an older lock: nodes download from artifacts.k8s.io, {@link CredentialProvider}).
+     */
+    public static List<dev.kilonode.iam.NodeIdentity.Statement> credentialProviderStatements(dev.kilonode.config.ClusterSpec spec) {
+        return spec.images().credentialProviderObject().map(b -> List.of(new dev.kilonode.iam.NodeIdentity.Statement(
+                "ReadCredentialProvider", List.of("s3:GetObject"), List.of(Output.of(b.objectArn())))))
+                .orElse(List.of());
     }
 
     /** What a node needs to pull from the stack's repositories with its instance role. */

@@ -14,9 +14,12 @@ import picocli.CommandLine.Option;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.ecr.EcrClient;
+import software.amazon.awssdk.services.s3.S3Client;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,10 +42,12 @@ public final class ImagesCommand implements Runnable {
      * Copies every {@link ImageCatalog} image into the stack's ECR repositories with Jib (registry to registry, no
      * Docker daemon) and records the copies' digests in {@code images/<stack>.lock.json}. Images already recorded
      * for the same source are skipped. Jib re-writes the manifest (linux/amd64, its own format), so the recorded
-     * digest is the mirror's, not the upstream one; it is what nodes pull.
+     * digest is the mirror's, not the upstream one; it is what nodes pull. Then the kubelet's credential provider
+     * binary: fetched once, checked, copied to the stack's artifacts bucket and recorded ({@link CredentialProviderSync}).
      */
     @Command(name = "sync", mixinStandardHelpOptions = true, description = "Copy the pinned images into the stack's ECR "
-            + "repositories and record their digests in images/<stack>.lock.json.")
+            + "repositories and the kubelet's ecr-credential-provider into its artifacts bucket, and record their "
+            + "digests in images/<stack>.lock.json.")
     static final class Sync implements Callable<Integer> {
 
         @Option(names = "--stack", required = true, description = "the stack")
@@ -67,6 +72,18 @@ public final class ImagesCommand implements Runnable {
         @Option(names = "--allow-insecure-registries", description = "allow plain HTTP (local test registries only)")
         boolean insecure;
 
+        @Option(names = "--artifact-bucket", description = "the stack's artifacts bucket (default: the stack's "
+                + "artifactBucket output)")
+        String artifactBucket;
+
+        @Option(names = "--binaries-from", defaultValue = CredentialProvider.UPSTREAM, description = "fetch the "
+                + "credential provider from this base URL instead (a mirror of artifacts.k8s.io you run; paths stay; "
+                + "default: ${DEFAULT-VALUE})")
+        String binariesFrom;
+
+        @Option(names = "--aws-endpoint", description = "S3 API endpoint URL (default: the region's)")
+        URI awsEndpoint;
+
         PrintStream out = System.out;
         PrintStream err = System.err;
 
@@ -83,8 +100,17 @@ public final class ImagesCommand implements Runnable {
                 err.println("kilonode images sync: " + file + ": " + e.getMessage());
                 return 2;
             }
-            String target = registry != null ? registry : registryFromOutputs();
-            if (target == null || target.isBlank()) {
+            JsonNode stackOutputs = null;
+            if (registry == null || artifactBucket == null) {
+                stackOutputs = readOutputs();
+                if (stackOutputs == null) {
+                    return 2;
+                }
+            }
+            String target = registry != null ? registry : output(stackOutputs, "imageRegistry", "--registry");
+            String bucket = artifactBucket != null ? artifactBucket
+                    : output(stackOutputs, "artifactBucket", "--artifact-bucket");
+            if (target == null || bucket == null) {
                 return 2;
             }
             List<PinnedImage> images = ImageCatalog.of(spec);
@@ -109,16 +135,41 @@ public final class ImagesCommand implements Runnable {
                     copied++;
                 } catch (Exception e) {
                     // Record what did copy, then stop: a half-synced stack must not look synced.
-                    new ImageLock(target, entries).write(cwd, stack);
+                    new ImageLock(target, entries, before.credentialProvider()).write(cwd, stack);
                     err.println("kilonode images sync: copying " + from + " failed: " + oneLine(e)
                             + "; " + entries.size() + " of " + images.size() + " recorded in " + ImageLock.path(cwd, stack));
                     return 1;
                 }
             }
-            new ImageLock(target, entries).write(cwd, stack);
-            out.println("kilonode images sync: " + images.size() + " images (" + copied + " copied) recorded in "
-                    + ImageLock.path(cwd, stack));
+            LockedBinary provider;
+            try {
+                provider = syncCredentialProvider(before.credentialProvider(), bucket, spec.region());
+            } catch (CredentialProviderSync.Failure e) {
+                // The images are recorded; the previous provider entry (if any) stays as it was.
+                new ImageLock(target, entries, before.credentialProvider()).write(cwd, stack);
+                err.println("kilonode images sync: " + e.getMessage() + "; " + entries.size() + " images recorded in "
+                        + ImageLock.path(cwd, stack) + ", " + CredentialProvider.NAME + " "
+                        + (before.credentialProvider() == null ? "not recorded" : "left as recorded"));
+                return 1;
+            }
+            new ImageLock(target, entries, provider).write(cwd, stack);
+            out.println("kilonode images sync: " + images.size() + " images (" + copied + " copied) and "
+                    + CredentialProvider.NAME + " " + provider.version() + " recorded in " + ImageLock.path(cwd, stack));
             return 0;
+        }
+
+        private LockedBinary syncCredentialProvider(LockedBinary known, String bucket, String region)
+                throws CredentialProviderSync.Failure {
+            var builder = S3Client.builder().region(Region.of(region)).httpClient(UrlConnectionHttpClient.create());
+            if (awsEndpoint != null) {
+                // A local S3 (tests): path-style, its host is not a bucket's virtual host.
+                builder.endpointOverride(awsEndpoint).forcePathStyle(true);
+            }
+            HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                    .connectTimeout(java.time.Duration.ofSeconds(30)).build();
+            try (S3Client s3 = builder.build()) {
+                return new CredentialProviderSync(http, s3, out).sync(known, binariesFrom, bucket);
+            }
         }
 
         private String copy(String from, String to, String[] credential) throws Exception {
@@ -146,7 +197,8 @@ public final class ImagesCommand implements Runnable {
             }
         }
 
-        private String registryFromOutputs() {
+        /** The stack outputs: --outputs, else `pulumi stack output --json`; null after saying why. */
+        private JsonNode readOutputs() {
             try {
                 String json;
                 if (outputs != null) {
@@ -156,17 +208,12 @@ public final class ImagesCommand implements Runnable {
                             .directory(cwd.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
                     json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                     if (p.waitFor() != 0) {
-                        err.println("kilonode images sync: `pulumi stack output` failed; pass --registry or --outputs");
+                        err.println("kilonode images sync: `pulumi stack output` failed; pass --registry and "
+                                + "--artifact-bucket, or --outputs");
                         return null;
                     }
                 }
-                JsonNode n = new ObjectMapper().readTree(json).path("imageRegistry");
-                if (n.asText("").isEmpty()) {
-                    err.println("kilonode images sync: the stack has no imageRegistry output yet (run `pulumi up`), "
-                            + "or pass --registry");
-                    return null;
-                }
-                return n.asText();
+                return new ObjectMapper().readTree(json);
             } catch (IOException e) {
                 err.println("kilonode images sync: cannot read the stack outputs: " + e.getMessage());
                 return null;
@@ -174,6 +221,17 @@ public final class ImagesCommand implements Runnable {
                 Thread.currentThread().interrupt();
                 return null;
             }
+        }
+
+        /** One string output of the stack (imageRegistry, artifactBucket); null after saying what to do. */
+        private String output(JsonNode stackOutputs, String name, String option) {
+            String value = stackOutputs.path(name).asText("");
+            if (value.isEmpty()) {
+                err.println("kilonode images sync: the stack has no " + name + " output yet (run `pulumi up`: it "
+                        + "creates the ECR repositories and the artifacts bucket), or pass " + option);
+                return null;
+            }
+            return value;
         }
 
         private static String oneLine(Throwable e) {

@@ -147,6 +147,7 @@ public class KubernetesMaster extends ComponentResource {
             all.add(new NodeIdentity.Statement("PaceWorkerScaleOut", List.of("autoscaling:SetDesiredCapacity"), asgArns));
         }
         all.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec));
+        all.addAll(dev.kilonode.images.ImageSupply.credentialProviderStatements(spec));
         return all;
     }
 

@@ -46,7 +46,16 @@ public final class NodeBootstrap {
         if (!role.equals("tf-controller")) {
             // containerd's sandbox image, pre-pulled with an ECR token (containerd pulls it, not the kubelet).
             env.put("PAUSE_IMAGE", spec.images().of(dev.kilonode.images.ImageCatalog.pause(spec)));
-            env.put("ECR_CREDENTIAL_PROVIDER_URL", dev.kilonode.images.CredentialProvider.DOWNLOAD_URL);
+            // The kubelet's credential provider: the locked object in the stack's bucket and its sha256 from the lock
+            // (install-kubernetes.sh checks the download against it); an older lock without the entry keeps the
+            // upstream download (images.CredentialProvider).
+            var provider = spec.images().credentialProviderObject();
+            if (provider.isPresent()) {
+                env.put("CREDENTIAL_PROVIDER_S3_URI", provider.get().s3Uri());
+                env.put("CREDENTIAL_PROVIDER_SHA256", provider.get().sha256());
+            } else {
+                env.put("ECR_CREDENTIAL_PROVIDER_URL", dev.kilonode.images.CredentialProvider.DOWNLOAD_URL);
+            }
             env.put("CREDENTIAL_PROVIDER_BIN_DIR", dev.kilonode.images.CredentialProvider.BIN_DIR);
         }
         return env;

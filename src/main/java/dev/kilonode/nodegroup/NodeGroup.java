@@ -99,6 +99,7 @@ public class NodeGroup extends ComponentResource {
                         "arn:aws:autoscaling:" + spec.region() + ":*:autoScalingGroup:*:autoScalingGroupName/" + asgName)))));
         // Pull the stack's mirrored images with the instance role (images.ImageSupply).
         statements.addAll(dev.kilonode.images.ImageSupply.pullStatements(spec));
+        statements.addAll(dev.kilonode.images.ImageSupply.credentialProviderStatements(spec));
         statements.addAll(NodeIdentity.denyControlPlaneSecrets(spec.region(), spec.ssmPrefix()));
         NodeIdentity identity = new NodeIdentity(name, statements, tags, this);
         var child = CustomResourceOptions.builder().parent(this).build();

@@ -163,6 +163,7 @@ public final class PlanCommand implements Callable<Integer> {
         if (!bringUp.complete()) {
             warnings.add(0, bringUp.nextSteps(stack));
         }
+        warnings.addAll(bringUp.warnings(stack));
         Map<String, Object> summary = PlanSummary.of(spec, bringUp, result.resources(), warnings);
         PlanWriter.write(dir, result.resources(), summary);
         // A Markdown diff is a pull-request comment on stdout: the plain summary goes to stderr then.

@@ -38,6 +38,7 @@ final class PlanSummary {
         summary.put("workers", workers(spec));
         summary.put("scaleOut", scaleOut(spec));
         summary.put("images", images(spec, bringUp));
+        summary.put("credentialProvider", credentialProvider(bringUp));
         summary.put("nodeImage", nodeImage(spec, resources));
         Pricing pricing = Pricing.load();
         CostEstimate cost = CostEstimate.of(spec, pricing);
@@ -106,6 +107,28 @@ final class PlanSummary {
             out.add(m);
         }
         return out;
+    }
+
+    /** Where nodes get the kubelet's ecr-credential-provider: the locked object, or (older lock) upstream through NAT. */
+    private static Map<String, Object> credentialProvider(dev.kilonode.images.BringUp bringUp) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        var locked = bringUp.lock().map(dev.kilonode.images.ImageLock::credentialProvider);
+        if (locked.isPresent()) {
+            var b = locked.get();
+            m.put("version", b.version());
+            m.put("object", b.s3Uri());
+            m.put("sha256", b.sha256());
+            m.put("bytes", b.size());
+            m.put("summary", "ecr-credential-provider " + b.version() + " from " + b.s3Uri() + " through the S3 gateway "
+                    + "endpoint, checked against the lock's sha256 " + b.sha256() + " (" + b.size() + " bytes)");
+        } else {
+            m.put("version", dev.kilonode.images.CredentialProvider.VERSION);
+            m.put("object", null);
+            m.put("summary", "ecr-credential-provider " + dev.kilonode.images.CredentialProvider.VERSION
+                    + " from artifacts.k8s.io through the NAT gateway on every node (no credentialProvider entry in the "
+                    + "image lock; `kilonode images sync` records one)");
+        }
+        return m;
     }
 
     /** What masters and workers boot from (kilonode:nodeImage), in the words the printout uses. */
@@ -190,6 +213,9 @@ final class PlanSummary {
         out.printf("  images: %d in ECR repositories %s/*, %d with a recorded digest (images/%s.lock.json; "
                 + "`kilonode images sync`)%n", images.size(), dev.kilonode.images.ImageCatalog.prefix(spec),
                 synced, spec.stack());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> provider = (Map<String, Object>) summary.get("credentialProvider");
+        out.println("  credential provider: " + provider.get("summary"));
         @SuppressWarnings("unchecked")
         List<String> warnings = (List<String>) summary.get("warnings");
         warnings.forEach(x -> out.println("  warning: " + x));

@@ -25,6 +25,11 @@ class FixtureLocksTest {
                 .as("regenerate with dev.kilonode.testing.FixtureLocks").isEqualTo(BringUp.CLUSTER);
         assertThat(committed.registry()).startsWith(FixtureLocks.ACCOUNT + ".");
         assertThat(committed.images()).allSatisfy(e -> assertThat(e.digest()).startsWith("sha256:00000000"));
+        // The credential provider entry is as fake: marked sha256 and bucket, made-up size.
+        assertThat(committed.credentialProvider()).isEqualTo(FixtureLocks.credentialProvider(spec));
+        assertThat(committed.credentialProvider().sha256()).startsWith("00000000");
+        assertThat(committed.credentialProvider().bucket()).endsWith("-bin-fixture");
+        assertThat(BringUp.decide(spec, FixtureLocks.COMMITTED).warnings(stack)).isEmpty();
         assertThat(Files.exists(ImageLock.path(Path.of(""), stack))).as("no fixture lock at the project root").isFalse();
     }
 }

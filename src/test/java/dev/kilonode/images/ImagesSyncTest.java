@@ -28,13 +28,62 @@ import picocli.CommandLine;
  * {@code kilonode images sync} with Jib against a real registry: Debian's docker-registry (the CNCF distribution
  * registry) on 127.0.0.1. The test first pushes a small stand-in for every catalog image under {@code upstream/}
  * (in place of Docker Hub and registry.k8s.io, which this machine cannot reach), then syncs with
- * {@code --from-registry} into the stack's repositories of the same registry.
+ * {@code --from-registry} into the stack's repositories of the same registry. The sync also copies the kubelet's
+ * credential provider: from a JDK HTTP server on 127.0.0.1 into moto's S3 ({@link CredentialProviderSyncTest} tests that step).
  */
 class ImagesSyncTest {
 
     static Process registry;
     static String host;
     @TempDir static Path dir;
+    static dev.kilonode.testing.MotoServer moto;
+    static com.sun.net.httpserver.HttpServer binaries;
+    static final String BUCKET = "kilonode-dev-bin-images-sync-test";
+    static final java.util.Map<String, String> savedProps = new java.util.HashMap<>();
+
+    /** moto's S3 with the artifacts bucket, and artifacts.k8s.io's release path with a binary and its .sha256. */
+    @BeforeAll
+    static void startBinaryUpstream() throws Exception {
+        moto = dev.kilonode.testing.MotoServer.start(dir.resolve("moto"));
+        for (String k : List.of("aws.accessKeyId", "aws.secretAccessKey")) {
+            savedProps.put(k, System.getProperty(k));
+            System.setProperty(k, "testing");
+        }
+        moto.aws("s3api", "create-bucket", "--bucket", BUCKET);
+        byte[] binary = "a stand-in for ecr-credential-provider".getBytes(StandardCharsets.UTF_8);
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(binary));
+        String path = "/binaries/cloud-provider-aws/" + CredentialProvider.VERSION + "/linux/amd64/" + CredentialProvider.FILE;
+        java.util.Map<String, byte[]> files = java.util.Map.of(path, binary, path + ".sha256",
+                (sha + "  " + CredentialProvider.FILE + "\n").getBytes(StandardCharsets.UTF_8));
+        binaries = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(
+                java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        binaries.createContext("/", ex -> {
+            byte[] body = files.get(ex.getRequestURI().getPath());
+            ex.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
+            if (body != null) {
+                ex.getResponseBody().write(body);
+            }
+            ex.close();
+        });
+        binaries.start();
+    }
+
+    @AfterAll
+    static void stopBinaryUpstream() throws Exception {
+        if (binaries != null) {
+            binaries.stop(0);
+        }
+        if (moto != null) {
+            moto.close();
+        }
+        savedProps.forEach((k, v) -> {
+            if (v == null) {
+                System.clearProperty(k);
+            } else {
+                System.setProperty(k, v);
+            }
+        });
+    }
 
     @BeforeAll
     static void startRegistry() throws Exception {
@@ -95,7 +144,9 @@ class ImagesSyncTest {
         cmd.out = new PrintStream(out, true, StandardCharsets.UTF_8);
         cmd.err = new PrintStream(err, true, StandardCharsets.UTF_8);
         List<String> args = new java.util.ArrayList<>(List.of("--stack", "dev", "--cwd", project.toString(),
-                "--registry", host, "--from-registry", fromRegistry, "--allow-insecure-registries"));
+                "--registry", host, "--from-registry", fromRegistry, "--allow-insecure-registries",
+                "--artifact-bucket", BUCKET, "--aws-endpoint", moto.endpoint(),
+                "--binaries-from", "http://127.0.0.1:" + binaries.getAddress().getPort()));
         int code = new CommandLine(cmd).execute(args.toArray(String[]::new));
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -132,6 +183,8 @@ class ImagesSyncTest {
         }
         assertThat(status("/v2/" + images.get(0).repository() + "/manifests/sha256:" + "0".repeat(64))).isEqualTo(404);
         assertThat(first.out()).contains("(" + images.size() + " copied)");
+        assertThat(lock.credentialProvider()).isNotNull();
+        assertThat(lock.credentialProvider().bucket()).isEqualTo(BUCKET);
 
         // Again: everything recorded is kept, nothing copied; the file is byte-identical.
         String before = Files.readString(ImageLock.path(project, "dev"));

@@ -20,13 +20,21 @@ final class MotoServer implements AutoCloseable {
   private final Process process;
 
   MotoServer(Path log, boolean enforceAuth) throws Exception {
+    this(log, enforceAuth ? 0 : -1);
+  }
+
+  /**
+   * With {@code initialNoAuthActions >= 0}, moto answers that many AWS calls without credentials (to create a bucket
+   * and an admin user with keys, say) and then checks credentials and IAM policies like AWS; below 0 it never checks.
+   */
+  MotoServer(Path log, int initialNoAuthActions) throws Exception {
     ScriptHarness.requireTool("moto_server");
     ScriptHarness.requireTool("aws");
     port = RealEtcd.freePort();
     ProcessBuilder pb = new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", String.valueOf(port))
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-    if (enforceAuth) {
-      pb.environment().put("INITIAL_NO_AUTH_ACTION_COUNT", "0");
+    if (initialNoAuthActions >= 0) {
+      pb.environment().put("INITIAL_NO_AUTH_ACTION_COUNT", String.valueOf(initialNoAuthActions));
     }
     process = pb.start();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();

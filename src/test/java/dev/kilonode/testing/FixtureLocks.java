@@ -1,8 +1,10 @@
 package dev.kilonode.testing;
 
 import dev.kilonode.config.ClusterSpec;
+import dev.kilonode.images.CredentialProvider;
 import dev.kilonode.images.ImageCatalog;
 import dev.kilonode.images.ImageLock;
+import dev.kilonode.images.LockedBinary;
 import dev.kilonode.images.PinnedImage;
 
 import java.io.IOException;
@@ -48,8 +50,30 @@ public final class FixtureLocks {
     public static ImageLock forSpec(ClusterSpec spec) {
         List<ImageLock.Entry> entries = ImageCatalog.of(spec).stream()
                 .map(i -> new ImageLock.Entry(i.source(), i.repository(), digest(i))).toList();
-        return new ImageLock(registry(spec.region()), entries);
+        return new ImageLock(registry(spec.region()), entries, credentialProvider(spec));
     }
+
+    /**
+     * A fake credential provider entry: sha256 of 8 zeros + 56 hex (of the stack's name), a bucket named
+     * {@code <namePrefix>-bin-fixture} (a real one ends in the provider's 26-character unique suffix) and a made-up
+     * size. Nothing is uploaded anywhere.
+     */
+    public static LockedBinary credentialProvider(ClusterSpec spec) {
+        String sha256;
+        try {
+            byte[] h = MessageDigest.getInstance("SHA-256").digest((CredentialProvider.NAME + " " + spec.stack())
+                    .getBytes(StandardCharsets.UTF_8));
+            sha256 = "0".repeat(8) + HexFormat.of().formatHex(h).substring(0, 56);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return new LockedBinary(CredentialProvider.VERSION,
+                CredentialProvider.sourceUrl(CredentialProvider.UPSTREAM, CredentialProvider.VERSION), sha256, FAKE_SIZE,
+                spec.namePrefix() + "-bin-fixture", CredentialProvider.objectKey(CredentialProvider.VERSION, sha256));
+    }
+
+    /** Made up: not the real binary's size. */
+    public static final long FAKE_SIZE = 1_000_001;
 
     /** A fresh directory holding {@code images/<stack>.lock.json} complete for {@code spec}. */
     public static Path directoryFor(ClusterSpec spec) {
