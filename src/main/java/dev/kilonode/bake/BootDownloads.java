@@ -32,7 +32,7 @@ public record BootDownloads(String asOf, List<Row> rows) {
     /** Which boot path: the stock AMI installs at boot; the baked image (marker matching) skips what it holds. */
     public enum NodeImage { stock, baked }
 
-    /** nat: the NAT gateway to the internet; endpoints: the stack's ECR through the VPC endpoints. */
+    /** nat: the NAT gateway to the internet; endpoints: the stack's ECR and artifacts bucket through the VPC endpoints. */
     public enum Path { nat, endpoints }
 
     /** always: never on a stock 24.04 AMI; ifAbsentFromAmi: downloaded only when the AMI lacks this version. */

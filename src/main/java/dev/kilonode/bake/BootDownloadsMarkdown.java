@@ -43,13 +43,13 @@ public final class BootDownloadsMarkdown {
             s.append("| ").append(r.what()).append(" | ").append(r.version()).append(" | ")
                     .append(r.size() == null ? "not found" : r.size()).append(" | ")
                     .append(r.roles().stream().map(Enum::name).collect(Collectors.joining(", "))).append(" | ")
-                    .append(r.path() == BootDownloads.Path.nat ? "NAT" : "ECR endpoints").append(" | ")
+                    .append(r.path() == BootDownloads.Path.nat ? "NAT" : "VPC endpoints").append(" | ")
                     .append(r.when() == BootDownloads.When.always ? "always" : "if not on the AMI").append(" | ")
                     .append(source(r)).append(" |\n");
         }
         s.append('\n');
         s.append("Per node, derived (`BootDownloads.figure`; a row without a size makes its sum a lower bound):\n\n");
-        s.append("| node | image | NAT, always | NAT, only if the AMI lacks it | ECR endpoints (images) |\n");
+        s.append("| node | image | NAT, always | NAT, only if the AMI lacks it | VPC endpoints (ECR images, the artifacts bucket) |\n");
         s.append("| --- | --- | --- | --- | --- |\n");
         for (Role role : Role.values()) {
             for (NodeImage image : NodeImage.values()) {
@@ -61,7 +61,7 @@ public final class BootDownloadsMarkdown {
         }
         s.append('\n');
         s.append(String.format(Locale.ROOT, "%,d workers, derived (the per-worker sums times %,d):%n%n", workers, workers));
-        s.append("| image | through the NAT gateway, always | through the NAT gateway, if not on the AMI | through the ECR endpoints |\n");
+        s.append("| image | through the NAT gateway, always | through the NAT gateway, if not on the AMI | through the VPC endpoints |\n");
         s.append("| --- | --- | --- | --- |\n");
         for (NodeImage image : NodeImage.values()) {
             Figure f = t.figure(Role.worker, image).times(workers);
