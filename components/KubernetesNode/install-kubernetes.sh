@@ -32,8 +32,8 @@ if [[ ${1:-} == check-kernel ]]; then check_kernel; exit; fi
 # The kubelet's ECR credential provider. CREDENTIAL_PROVIDER_S3_URI: the object `kilonode images sync` copied into
 # the stack's bucket, fetched with the instance role through the S3 gateway endpoint and checked against the image
 # lock's CREDENTIAL_PROVIDER_SHA256 (rendered into the env file, never fetched); a denied, missing or failed download
-# stops here. Without it (an image lock from before the entry): artifacts.k8s.io, checked only against the .sha256
-# fetched beside it.
+# stops here. Without it (an image lock from before the entry) install_packages downloads ECR_CREDENTIAL_PROVIDER_URL
+# from artifacts.k8s.io, checked only against the .sha256 fetched beside it.
 credential_provider_bin=$R$CREDENTIAL_PROVIDER_BIN_DIR/ecr-credential-provider
 credential_provider_locked() {
   [[ -n ${CREDENTIAL_PROVIDER_S3_URI:-} && -f $credential_provider_bin ]] &&
@@ -42,26 +42,17 @@ credential_provider_locked() {
 install_credential_provider() {
   local bin=$credential_provider_bin sum
   install -d "$R$CREDENTIAL_PROVIDER_BIN_DIR"
-  if [[ -n ${CREDENTIAL_PROVIDER_S3_URI:-} ]]; then
-    [[ ${CREDENTIAL_PROVIDER_SHA256:-} =~ ^[0-9a-f]{64}$ ]] || die "ecr-credential-provider: CREDENTIAL_PROVIDER_SHA256" \
-      "'${CREDENTIAL_PROVIDER_SHA256:-}' is not a sha256; cannot check $CREDENTIAL_PROVIDER_S3_URI"
-    log "kubelet image credential provider: $CREDENTIAL_PROVIDER_S3_URI (sha256 $CREDENTIAL_PROVIDER_SHA256)"
-    retry_with_backoff 5 30 aws s3 cp --only-show-errors "$CREDENTIAL_PROVIDER_S3_URI" "$bin.new" ||
-      die "ecr-credential-provider: cannot download $CREDENTIAL_PROVIDER_S3_URI with this instance's role (denied," \
-        "missing or unreachable: see the aws error above); 'kilonode images sync' copies it, the node role may read it"
-    sum=$(sha256sum "$bin.new" | cut -d' ' -f1)
-    if [[ $sum != "$CREDENTIAL_PROVIDER_SHA256" ]]; then
-      rm -f "$bin.new"
-      die "ecr-credential-provider: $CREDENTIAL_PROVIDER_S3_URI has sha256 $sum, the image lock says" \
-        "$CREDENTIAL_PROVIDER_SHA256; not installed"
-    fi
-  else
-    log "kubelet image credential provider: $ECR_CREDENTIAL_PROVIDER_URL (image lock without a credentialProvider" \
-      "entry: checked only against the .sha256 published beside it)"
-    retry_with_backoff 5 30 curl -fsSL -o "$bin.new" "$ECR_CREDENTIAL_PROVIDER_URL"
-    retry_with_backoff 5 30 curl -fsSL -o "$bin.sha256" "$ECR_CREDENTIAL_PROVIDER_URL.sha256"
-    read -r sum _ <"$bin.sha256"
-    echo "$sum  $bin.new" | sha256sum -c --quiet || die "ecr-credential-provider: checksum mismatch"
+  [[ ${CREDENTIAL_PROVIDER_SHA256:-} =~ ^[0-9a-f]{64}$ ]] || die "ecr-credential-provider: CREDENTIAL_PROVIDER_SHA256" \
+    "'${CREDENTIAL_PROVIDER_SHA256:-}' is not a sha256; cannot check $CREDENTIAL_PROVIDER_S3_URI"
+  log "kubelet image credential provider: $CREDENTIAL_PROVIDER_S3_URI (sha256 $CREDENTIAL_PROVIDER_SHA256)"
+  retry_with_backoff 5 30 aws s3 cp --only-show-errors "$CREDENTIAL_PROVIDER_S3_URI" "$bin.new" ||
+    die "ecr-credential-provider: cannot download $CREDENTIAL_PROVIDER_S3_URI with this instance's role (denied," \
+      "missing or unreachable: see the aws error above); 'kilonode images sync' copies it, the node role may read it"
+  sum=$(sha256sum "$bin.new" | cut -d' ' -f1)
+  if [[ $sum != "$CREDENTIAL_PROVIDER_SHA256" ]]; then
+    rm -f "$bin.new"
+    die "ecr-credential-provider: $CREDENTIAL_PROVIDER_S3_URI has sha256 $sum, the image lock says" \
+      "$CREDENTIAL_PROVIDER_SHA256; not installed"
   fi
   chmod 0755 "$bin.new" && mv "$bin.new" "$bin"
 }
@@ -137,7 +128,19 @@ apt_get install --allow-change-held-packages --allow-downgrades \
   "kubelet=${KUBERNETES_VERSION}-*" "kubeadm=${KUBERNETES_VERSION}-*" "kubectl=${KUBERNETES_VERSION}-*"
 apt-mark hold kubelet kubeadm kubectl >/dev/null
 
-install_credential_provider
+if [[ -n ${CREDENTIAL_PROVIDER_S3_URI:-} ]]; then
+  install_credential_provider
+else
+  log "kubelet image credential provider: $ECR_CREDENTIAL_PROVIDER_URL (image lock without a credentialProvider" \
+    "entry: checked only against the .sha256 published beside it)"
+  install -d "$R$CREDENTIAL_PROVIDER_BIN_DIR"
+  local bin=$credential_provider_bin sum
+  retry_with_backoff 5 30 curl -fsSL -o "$bin.new" "$ECR_CREDENTIAL_PROVIDER_URL"
+  retry_with_backoff 5 30 curl -fsSL -o "$bin.sha256" "$ECR_CREDENTIAL_PROVIDER_URL.sha256"
+  read -r sum _ <"$bin.sha256"
+  echo "$sum  $bin.new" | sha256sum -c --quiet || die "ecr-credential-provider: checksum mismatch"
+  chmod 0755 "$bin.new" && mv "$bin.new" "$bin"
+fi
 }
 if baked_matches; then
   log "baked image: $R/etc/kilonode/baked.json matches Kubernetes $KUBERNETES_VERSION and $KERNEL_PACKAGE; no package installs"
