@@ -108,10 +108,11 @@ public class ImageSupply extends ComponentResource {
         // (ClusterSpecReader.MAX_NAME_PREFIX, set by the etcd bucket's "-etcd-").
         BucketV2 artifacts = new BucketV2(name + "-artifacts", BucketV2Args.builder()
                 .bucketPrefix(args.namePrefix() + "-bin-")
-                // Everything in it is a copy of a public upstream file the next sync can copy again.
+                // Everything in it is a copy of a public upstream file the next sync can copy again; production
+                // keeps it (protected, like every bucket there): nodes that boot later fetch the locked object.
                 .forceDestroy(!args.production())
                 .tags(args.tags())
-                .build(), child);
+                .build(), CustomResourceOptions.builder().parent(this).protect(args.production()).build());
         new BucketPublicAccessBlock(name + "-artifacts", BucketPublicAccessBlockArgs.builder()
                 .bucket(artifacts.id())
                 .blockPublicAcls(true).blockPublicPolicy(true).ignorePublicAcls(true).restrictPublicBuckets(true)

@@ -89,7 +89,10 @@ class NamesPerProjectTest {
                 assertThat((String) p.inputs().get("name")).startsWith(oldSsm + "/"));
         assertThat(ours.ofType("aws:ecr/repository:Repository")).isNotEmpty().allSatisfy(p ->
                 assertThat((String) p.inputs().get("name")).startsWith(oldPrefix + "/"));
-        assertThat(ours.one("aws:s3/bucketV2:BucketV2", b -> true).inputs().get("bucketPrefix")).isEqualTo(oldPrefix + "-etcd-");
+        assertThat(ours.named("aws:s3/bucketV2:BucketV2", "kilonode-etcd-backups").inputs().get("bucketPrefix"))
+                .isEqualTo(oldPrefix + "-etcd-");
+        assertThat(ours.named("aws:s3/bucketV2:BucketV2", "kilonode-images-artifacts").inputs().get("bucketPrefix"))
+                .isEqualTo(oldPrefix + "-bin-");
         assertThat(ours.one("aws:cloudwatch/metricAlarm:MetricAlarm", a -> true).inputs().get("name"))
                 .isEqualTo(oldPrefix + "-etcd-snapshot-stale");
         for (String pattern : iamPatterns(ours)) {
