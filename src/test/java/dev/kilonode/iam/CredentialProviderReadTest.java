@@ -2,7 +2,6 @@ package dev.kilonode.iam;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kilonode.bake.BakedNodeImage;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.iam.IamEvaluator.Decision;
 import dev.kilonode.images.CredentialProvider;
@@ -32,12 +31,7 @@ class CredentialProviderReadTest {
         config.put("kilonode:nodeImage", "baked");
         ClusterSpec spec = Stacks.spec("dev", config);
         FixtureLocks.forSpec(spec).write(project, "dev");
-        System.setProperty(BakedNodeImage.PROJECT_DIR_PROPERTY, project.toString());
-        try {
-            LeastPrivilegeTest.plan = Stacks.plan("dev", config);
-        } finally {
-            System.clearProperty(BakedNodeImage.PROJECT_DIR_PROPERTY);
-        }
+        LeastPrivilegeTest.plan = Stacks.plan("dev", config, project);
         Map<String, LeastPrivilegeTest.Identity> ids = LeastPrivilegeTest.identities();
         LockedBinary locked = FixtureLocks.credentialProvider(spec);
         String bucket = "arn:aws:s3:::" + locked.bucket();

@@ -82,13 +82,7 @@ class CredentialProviderRenderTest {
         config.put("kilonode:nodeImage", "baked");
         ClusterSpec spec = Stacks.spec("scale", config);
         FixtureLocks.forSpec(spec).write(project, "scale");
-        System.setProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY, project.toString());
-        Stacks.Plan plan;
-        try {
-            plan = Stacks.plan("scale", config);
-        } finally {
-            System.clearProperty(dev.kilonode.bake.BakedNodeImage.PROJECT_DIR_PROPERTY);
-        }
+        Stacks.Plan plan = Stacks.plan("scale", config, project);
         LockedBinary locked = FixtureLocks.credentialProvider(spec);
         String document = (String) plan.ofType("aws:imagebuilder/component:Component").get(0).inputs().get("data");
         assertThat(document).contains("CREDENTIAL_PROVIDER_S3_URI=" + locked.s3Uri())
