@@ -53,7 +53,8 @@ public final class ImagesCommand implements Runnable {
         @Option(names = "--stack", required = true, description = "the stack")
         String stack;
 
-        @Option(names = "--cwd", defaultValue = ".", description = "the project directory")
+        @Option(names = {"--project-dir", "--cwd"}, defaultValue = ".",
+            description = "the project directory (default: .; --cwd is its older name)")
         Path cwd;
 
         @Option(names = "--registry", description = "the target registry host (default: the stack's imageRegistry output)")

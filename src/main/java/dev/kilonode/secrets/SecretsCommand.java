@@ -41,7 +41,8 @@ public final class SecretsCommand implements Runnable {
         @Option(names = "--pulumi", defaultValue = "pulumi", description = "the Pulumi CLI (default: pulumi on PATH)")
         String pulumi;
 
-        @Option(names = "--cwd", defaultValue = ".", description = "the project directory")
+        @Option(names = {"--project-dir", "--cwd"}, defaultValue = ".",
+            description = "the project directory (default: .; --cwd is its older name)")
         Path cwd;
 
         PrintStream out = System.out;

@@ -44,7 +44,8 @@ public final class StatusCommand implements Callable<Integer> {
     @Option(names = "--pulumi", defaultValue = "pulumi", description = "the Pulumi CLI (default: pulumi on PATH)")
     String pulumi;
 
-    @Option(names = "--cwd", defaultValue = ".", description = "the project directory")
+    @Option(names = {"--project-dir", "--cwd"}, defaultValue = ".",
+            description = "the project directory (default: .; --cwd is its older name)")
     Path cwd;
 
     @Option(names = "--kubeconfig", description = "credentials for the API (default: $KUBECONFIG, else ~/.kube/config); "
