@@ -3,8 +3,9 @@
 #   packages  - the boot path's own installer (install-kubernetes.sh), then the held kernel as GRUB's default
 #   images    - (after the reboot into that kernel) every locked node image pulled by digest from the stack's ECR,
 #               tagged as kubeadm names it; vrouter.ko built for the running kernel by the release's own
-#               kernel-build-init image; /etc/kilonode/baked.json written last
-#   validate  - the marker, the versions, the images and the module are all there
+#               kernel-build-init image, through the vRouter pods' own kernel-init wrapper, which must then find
+#               it (a pod start on this image compiles nothing); /etc/kilonode/baked.json written last
+#   validate  - the marker, the versions, the images and the module (as the wrapper checks it) are all there
 set -euo pipefail
 # shellcheck source=/dev/null
 . "${KILONODE_ENV_FILE:-/etc/kilonode/kilonode.env}"
@@ -50,17 +51,28 @@ pull_images() {
   unset password
 }
 
-# The release's kernel-build-init entrypoint compiles vrouter.ko with DKMS for `uname -r` into the host's
-# /lib/modules (it needs /usr/src and /lib/modules from the host) and fails when the module is missing.
-build_vrouter_module() {
-  install -d "$R/var/log/contrail"
+# The release's kernel-build-init image run as the vRouter pods run it: the wrapper (vrouter-kernel-init.sh, from
+# components/ContrailCni) with the host's /usr/src and /lib/modules. On this fresh instance it execs the image's
+# entrypoint, which compiles vrouter.ko with DKMS for `uname -r` into the host's /lib/modules. With --check it only
+# says whether a pod start of this image would compile again (exit 1) or find the module (exit 0).
+run_kernel_init() {
+  local name=$1
+  shift
   ctr -n k8s.io run --rm --privileged --net-host \
     --mount type=bind,src=/usr/src,dst=/usr/src,options=rbind:rw \
     --mount type=bind,src=/lib/modules,dst=/lib/modules,options=rbind:rw \
     --mount type=bind,src=/var/log/contrail,dst=/var/log/contrail,options=rbind:rw \
-    "$VROUTER_KERNEL_INIT_IMAGE" "kilonode-vrouter-build-$$" || die "bake: the vRouter kernel-build-init container failed"
+    --mount "type=bind,src=$BIN/vrouter-kernel-init.sh,dst=/opt/kilonode/vrouter-kernel-init.sh,options=rbind:ro" \
+    "$VROUTER_KERNEL_INIT_IMAGE" "$name-$$" /bin/bash /opt/kilonode/vrouter-kernel-init.sh "$@"
+}
+
+build_vrouter_module() {
+  install -d "$R/var/log/contrail"
+  run_kernel_init kilonode-vrouter-build || die "bake: the vRouter kernel-build-init container failed"
   [[ -f $R/lib/modules/$KERNEL_RELEASE/updates/dkms/vrouter.ko ]] \
     || die "bake: no vrouter.ko for $KERNEL_RELEASE after the build"
+  run_kernel_init kilonode-vrouter-check --check \
+    || die "bake: a vRouter pod start on this image would compile vrouter.ko again (the wrapper's reason above)"
 }
 
 write_marker() {
@@ -87,6 +99,8 @@ validate() {
     grep -qxF "${pair%%=*}" <<<"$present" || die "validate: ${pair%%=*} not in containerd"
     grep -qxF "${pair#*=}" <<<"$present" || die "validate: ${pair#*=} not in containerd"
   done
+  run_kernel_init kilonode-vrouter-check --check \
+    || die "validate: a vRouter pod start would compile vrouter.ko again (the wrapper's reason above)"
   log "validate: Kubernetes $KUBERNETES_VERSION, kernel $KERNEL_RELEASE with vrouter.ko, $(tr , '\n' <<<"$BAKE_IMAGES" | wc -l) images"
 }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.kilonode.cloudinit.ComponentFiles;
+import dev.kilonode.cni.ContrailCni;
 import dev.kilonode.cloudinit.EnvFile;
 import dev.kilonode.cloudinit.ShellComments;
 import dev.kilonode.config.ClusterSpec;
@@ -58,11 +59,15 @@ public final class NodeImageDocument {
         }
         String files = "set -euo pipefail\n"
                 + "install -d -m 0755 /etc/kilonode " + NodeBootstrap.SCRIPT_DIR + "\n"
-                + heredoc(EnvFile.PATH, "0644", EnvFile.render(env(spec, contents)))
+                // Packed too: BAKE_IMAGES repeats the registry in every pair (about 270 characters an image).
+                + packed(EnvFile.PATH, "0644", EnvFile.render(env(spec, contents)))
                 + packed(NodeBootstrap.SCRIPT_DIR + "/lib.sh", "0755", script(NodeBootstrap.COMPONENT, "lib.sh"))
                 + packed(NodeBootstrap.SCRIPT_DIR + "/install-kubernetes.sh", "0755",
                         script(NodeBootstrap.COMPONENT, "install-kubernetes.sh"))
-                + packed(NodeBootstrap.SCRIPT_DIR + "/bake-node.sh", "0755", script(COMPONENT, "bake-node.sh"));
+                + packed(NodeBootstrap.SCRIPT_DIR + "/bake-node.sh", "0755", script(COMPONENT, "bake-node.sh"))
+                // The vRouter pods' kernel-init wrapper: the bake builds through it and checks a pod start would skip.
+                + packed(NodeBootstrap.SCRIPT_DIR + "/" + ContrailCni.KERNEL_INIT_SCRIPT, "0755",
+                        script(ContrailCni.COMPONENT, ContrailCni.KERNEL_INIT_SCRIPT));
         String bake = NodeBootstrap.SCRIPT_DIR + "/bake-node.sh";
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("name", name);
@@ -89,18 +94,9 @@ public final class NodeImageDocument {
         return ShellComments.strip(ComponentFiles.read(component, file));
     }
 
-    /** A quoted heredoc: the script's text arrives byte for byte (no expansion), then gets its mode. */
-    private static String heredoc(String path, String mode, String content) {
-        if (content.lines().anyMatch(EOF::equals)) {
-            throw new IllegalArgumentException(path + " contains the heredoc delimiter " + EOF);
-        }
-        String body = content.endsWith("\n") ? content : content + "\n";
-        return "cat >" + path + " <<'" + EOF + "'\n" + body + EOF + "\nchmod " + mode + " " + path + "\n";
-    }
-
     /**
-     * A script as gzip + base64 in a quoted heredoc: the three scripts as text are over the 16,000 characters of
-     * inline component data. Java's GZIPOutputStream writes no file name or time, so the text is deterministic.
+     * A file as gzip + base64 in a quoted heredoc (whose delimiter base64 cannot contain): the env file and the
+     * scripts as text are over the 16,000 characters of inline component data. Java's GZIPOutputStream writes no file name or time, so the text is deterministic.
      */
     private static String packed(String path, String mode, String content) {
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();

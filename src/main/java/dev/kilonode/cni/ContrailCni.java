@@ -13,6 +13,7 @@ import com.pulumi.kubernetes.core.v1.SecretArgs;
 import com.pulumi.kubernetes.core.v1.ServiceAccount;
 import com.pulumi.kubernetes.core.v1.ServiceAccountArgs;
 import com.pulumi.kubernetes.core.v1.inputs.AffinityArgs;
+import com.pulumi.kubernetes.core.v1.inputs.ConfigMapVolumeSourceArgs;
 import com.pulumi.kubernetes.core.v1.inputs.ContainerArgs;
 import com.pulumi.kubernetes.core.v1.inputs.ExecActionArgs;
 import com.pulumi.kubernetes.core.v1.inputs.HostPathVolumeSourceArgs;
@@ -27,6 +28,7 @@ import com.pulumi.kubernetes.core.v1.inputs.PodTemplateSpecArgs;
 import com.pulumi.kubernetes.core.v1.inputs.SecretVolumeSourceArgs;
 import com.pulumi.kubernetes.core.v1.inputs.SecurityContextArgs;
 import com.pulumi.kubernetes.core.v1.inputs.VolumeArgs;
+import com.pulumi.kubernetes.core.v1.inputs.VolumeMountArgs;
 import com.pulumi.kubernetes.meta.v1.inputs.LabelSelectorArgs;
 import com.pulumi.kubernetes.meta.v1.inputs.ObjectMetaArgs;
 import com.pulumi.kubernetes.rbac.v1.ClusterRole;
@@ -39,6 +41,7 @@ import com.pulumi.kubernetes.rbac.v1.inputs.SubjectArgs;
 import com.pulumi.resources.ComponentResource;
 import com.pulumi.resources.ComponentResourceOptions;
 import com.pulumi.resources.CustomResourceOptions;
+import dev.kilonode.cloudinit.ComponentFiles;
 
 import java.net.URI;
 import java.util.ArrayList;
@@ -74,6 +77,10 @@ import static dev.kilonode.kubernetes.K8s.tolerate;
  *       without it masters stay NotReady and the API server cannot reach pod IPs (webhooks, aggregated APIs);</li>
  *   <li>kube-manager reaches the API through the internal load balancer's name (its target group does not preserve
  *       client IPs, so a master reaching itself through it works), not one master's {@code status.hostIP};</li>
+ *   <li>the kernel-init container runs {@code components/ContrailCni/vrouter-kernel-init.sh} (ConfigMap
+ *       {@value #KERNEL_INIT_CONFIG_MAP}) before the image's own {@code /entrypoint.sh}: it skips the DKMS compile
+ *       when the host already has this image's vrouter.ko for the running kernel (a baked node, a restarted pod)
+ *       and otherwise execs the entrypoint unchanged;</li>
  *   <li>rolling updates in 10 % batches, resource requests sized for m3.medium workers (in {@link AgentResources}),
  *       priority classes, and tolerations that let the network come up on nodes that are NotReady without it.</li>
  * </ul>
@@ -99,6 +106,19 @@ public final class ContrailCni extends ComponentResource {
     public static final String CONFIG_CHECKSUM = "kilonode.dev/config-checksum";
     static final Map<String, String> NODEMGR_DATA = Map.of("DOCKER_HOST", "unix://mnt/docker.sock");
 
+    /** components/ContrailCni: what the vRouter pods run from a ConfigMap. */
+    public static final String COMPONENT = "ContrailCni";
+    static final String KERNEL_INIT_CONFIG_MAP = "kilonode-vrouter-kernel-init";
+    public static final String KERNEL_INIT_SCRIPT = "vrouter-kernel-init.sh";
+    static final String KERNEL_INIT_DIR = "/opt/kilonode";
+    static final String KERNEL_INIT_VOLUME = "kilonode-kernel-init";
+    /**
+     * The kernel-build-init image's own entrypoint, which the wrapper execs when it must build:
+     * OpenSDN-io/tf-container-builder@ad1c5969 containers/vrouter/kernel-build-init/Dockerfile
+     * {@code ENTRYPOINT ["/entrypoint.sh"]} (no CMD).
+     */
+    static final String UPSTREAM_KERNEL_INIT_ENTRYPOINT = "/entrypoint.sh";
+
     private final ConfigMap env;
     private final DaemonSet agent;
     private final DaemonSet kubeManager;
@@ -116,6 +136,10 @@ public final class ContrailCni extends ComponentResource {
                 .metadata(meta("nodemgr-config", "contrail"))
                 // The upstream value: nodemgr finds the host's container runtime socket under /mnt (host /var/run).
                 .data(NODEMGR_DATA)
+                .build(), in);
+        var kernelInitConfig = new ConfigMap("contrail-vrouter-kernel-init", ConfigMapArgs.builder()
+                .metadata(meta(KERNEL_INIT_CONFIG_MAP, "contrail"))
+                .data(kernelInitData())
                 .build(), in);
         var kubeManagerConfig = new ConfigMap("contrail-kube-manager-config", ConfigMapArgs.builder()
                 .metadata(meta("kube-manager-config", "contrail-kube-manager"))
@@ -146,12 +170,14 @@ public final class ContrailCni extends ComponentResource {
                 .build(), in);
 
         var after = CustomResourceOptions.builder().parent(this)
-                .dependsOn(env, nodemgrConfig, kubeManagerConfig, token, binding, role).build();
+                .dependsOn(env, nodemgrConfig, kernelInitConfig, kubeManagerConfig, token, binding, role).build();
         // ConfigMaps are updated in place (the provider's enableConfigMapMutable); envFrom is read only at container
         // start, so each pod template carries a checksum of the ConfigMaps it reads and a change rolls the pods.
         Output<String> kubeManagerChecksum = args.apiServerUrl().applyValue(url ->
                 configChecksum(envData(args), kubeManagerData(url)));
-        Output<String> agentChecksum = Output.of(configChecksum(envData(args), NODEMGR_DATA));
+        // The kernel-init script is in the agent's checksum: a new script rolls the agents (its init container runs
+        // only at pod start).
+        Output<String> agentChecksum = Output.of(configChecksum(envData(args), NODEMGR_DATA, kernelInitData()));
         this.kubeManager = new DaemonSet("contrail-kube-manager", kubeManagerDaemonSet(images, kubeManagerChecksum), after);
         this.agent = new DaemonSet("contrail-agent", agentDaemonSet(images, agentChecksum), after);
 
@@ -200,6 +226,11 @@ public final class ContrailCni extends ComponentResource {
         data.put("ANALYTICS_ALARM_ENABLE", "false");
         data.put("ANALYTICS_SNMP_ENABLE", "false");
         return data;
+    }
+
+    /** The kernel-init ConfigMap: the wrapper script as committed (comments kept: operators read it there). */
+    static Map<String, String> kernelInitData() {
+        return Map.of(KERNEL_INIT_SCRIPT, ComponentFiles.read(COMPONENT, KERNEL_INIT_SCRIPT));
     }
 
     /** SHA-256 over the ConfigMaps' data, key-sorted: stable for equal data, different for any change. */
@@ -368,18 +399,26 @@ public final class ContrailCni extends ComponentResource {
                 hostExisting("host-usr-bin", "/usr/bin"),
                 hostDir("lb-nodemgr", "/var/lib/contrail/loadbalancer")));
         volumes.addAll(hostTimeAndHosts());
+        // Read-only, world-readable: bash reads the script; nothing executes it by its mode.
+        volumes.add(VolumeArgs.builder().name(KERNEL_INIT_VOLUME).configMap(ConfigMapVolumeSourceArgs.builder()
+                .name(KERNEL_INIT_CONFIG_MAP).defaultMode(0444).build()).build());
 
         ContainerArgs kernelInit = ContainerArgs.builder()
                 .name("opensdn-vrouter-kernel-init")
                 .image(images.vrouterKernelInit())
                 .imagePullPolicy("IfNotPresent")
                 .securityContext(privileged())
+                // The wrapper decides whether to compile, then execs the image's entrypoint or exits 0.
+                .command("/bin/bash", KERNEL_INIT_DIR + "/" + KERNEL_INIT_SCRIPT)
                 .envFrom(envFrom("env"))
                 .volumeMounts(mount("usr-src", "/usr/src"), mount("lib-modules", "/lib/modules"),
                         mount("host-bin", "/host/bin"), mount("contrail-logs", "/var/log/contrail"),
                         mount("etc-contrail", "/etc/contrail"),
-                        mount("network-scripts", "/etc/sysconfig/network-scripts"))
-                // DKMS compiles vrouter.ko on the node's one vCPU the first time; later boots find it built.
+                        mount("network-scripts", "/etc/sysconfig/network-scripts"),
+                        VolumeMountArgs.builder().name(KERNEL_INIT_VOLUME).mountPath(KERNEL_INIT_DIR).readOnly(true)
+                                .build())
+                // DKMS compiles vrouter.ko on the node's one vCPU when the host lacks this image's module for the
+                // running kernel (stock AMI's first boot, a new image, a new kernel); otherwise nothing compiles.
                 .resources(AgentResources.KERNEL_INIT.args())
                 .build();
         ContainerArgs cniInit = ContainerArgs.builder()

@@ -111,7 +111,7 @@ class NodeImageDocumentTest {
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(out).isZero();
         for (String[] f : new String[][] {{"KubernetesNode", "lib.sh"}, {"KubernetesNode", "install-kubernetes.sh"},
-                {"BakedNodeImage", "bake-node.sh"}}) {
+                {"BakedNodeImage", "bake-node.sh"}, {"ContrailCni", "vrouter-kernel-init.sh"}}) {
             Path written = tmp.resolve("opt/kilonode/" + f[1]);
             assertThat(Files.readString(written)).isEqualTo(ShellComments.strip(ComponentFiles.read(f[0], f[1])));
             assertThat(Files.isExecutable(written)).isTrue();
