@@ -85,7 +85,9 @@ class CredentialProviderRenderTest {
         Stacks.Plan plan = Stacks.plan("scale", config, project);
         LockedBinary locked = FixtureLocks.credentialProvider(spec);
         String document = (String) plan.ofType("aws:imagebuilder/component:Component").get(0).inputs().get("data");
-        assertThat(document).contains("CREDENTIAL_PROVIDER_S3_URI=" + locked.s3Uri())
+        // The build instance's env file, packed in the document (NodeImageDocument).
+        String env = dev.kilonode.testing.PackedFiles.unpack(document, "/etc/kilonode/kilonode.env");
+        assertThat(env).contains("CREDENTIAL_PROVIDER_S3_URI=" + locked.s3Uri())
                 .contains("CREDENTIAL_PROVIDER_SHA256=" + locked.sha256()).doesNotContain("artifacts.k8s.io");
         assertThat(everyText(plan)).allSatisfy(t -> assertThat(t).doesNotContain("artifacts.k8s.io"));
     }
