@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * /etc/kilonode/baked.json (written by components/BakedNodeImage/bake-node.sh) names this node's Kubernetes version
  * and kernel, and installs as on a stock AMI when it does not. Runs the real scripts under bash with a temporary root
  * (KILONODE_ROOT) and stubs: apt-get/snap/curl/gpg (package installs), swapoff/modprobe/sysctl/systemctl (the host),
- * containerd/kubeadm (their config and version output), aws/ctr (ECR login, pulls, the kernel-build-init container).
+ * kubeadm (its version output), aws/ctr (ECR login, pulls, the kernel-build-init container). containerd is the real
+ * 2.x binary (Debian sid's, unpacked by .ci/run; {@link ContainerdConfigTest}), as a node installs it today.
  */
 class BakedBootScriptTest {
   static final String INSTALL = "KubernetesNode/install-kubernetes.sh";
@@ -54,7 +55,9 @@ class BakedBootScriptTest {
     h.processEnv("KILONODE_ROOT", root.toString()).processEnv("KILONODE_KERNEL_RELEASE", RELEASE)
         .processEnv("KILONODE_RESOLVED_CONF", root.resolve("resolved.conf").toString())
         .processEnv("KILONODE_RESOLV_CONF", root.resolve("etc/resolv.conf").toString())
-        .processEnv("KILONODE_BIN", ScriptHarness.COMPONENTS.resolve("KubernetesNode").toString());
+        .processEnv("KILONODE_BIN", ScriptHarness.COMPONENTS.resolve("KubernetesNode").toString())
+        .processEnv("PATH", h.bin + ":" + ContainerdConfigTest.Major.V2.bin() + ":"
+            + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     for (String tool : List.of("apt-get", "snap", "gpg", "apt-mark", "swapoff", "modprobe", "sysctl", "systemctl",
         "update-grub")) {
       h.stub(tool, "exit 0");
@@ -67,8 +70,17 @@ class BakedBootScriptTest {
     h.stub("ctr", "exit 0");
     h.stub("apt-cache", "exit 0");
     h.stub("dpkg-query", "exit 1");
-    h.stub("containerd", "printf 'SystemdCgroup = false\\nsandbox_image = \"registry.k8s.io/pause:3.8\"\\n'");
     h.stub("kubeadm", "case $1 in version) echo v1.33.10;; config) echo registry.k8s.io/pause:3.10;; esac");
+  }
+
+  /** containerd's own reading of the node's config: runc with systemd cgroups, the stack's pause image by digest. */
+  void assertContainerdConfigured() throws Exception {
+    var major = ContainerdConfigTest.Major.V2;
+    var effective = ContainerdConfigTest.dump(major, root.resolve("etc/containerd/config.toml"));
+    assertThat(ContainerdConfigTest.at(effective, major.systemdCgroupPath()).asBoolean()).isTrue();
+    // the stack's mirror by digest (PAUSE_IMAGE), not kubeadm's registry.k8s.io tag
+    assertThat(ContainerdConfigTest.at(effective, major.sandboxPath).asText())
+        .isEqualTo("111122223333.dkr.ecr.us-east-1.amazonaws.com/kilonode-dev/pause@sha256:" + "a".repeat(64));
   }
 
   void marker(String kubernetesVersion, String kernelPackage) throws Exception {
@@ -89,9 +101,7 @@ class BakedBootScriptTest {
     assertThat(r.stderr()).contains("baked image:").contains("no package installs");
     assertThat(installs()).isEmpty();
     // The per-node configuration still happens: containerd's config, the services, the install marker.
-    assertThat(Files.readString(root.resolve("etc/containerd/config.toml"))).contains("SystemdCgroup = true")
-        // the stack's mirror by digest (PAUSE_IMAGE), not kubeadm's registry.k8s.io tag
-        .contains("sandbox_image = \"111122223333.dkr.ecr.us-east-1.amazonaws.com/kilonode-dev/pause@sha256:" + "a".repeat(64) + "\"");
+    assertContainerdConfigured();
     assertThat(h.calls()).contains("systemctl enable --now containerd kubelet");
     assertThat(tmp.resolve("state/install-kubernetes-1.33.10.done")).exists();
   }
@@ -176,6 +186,8 @@ class BakedBootScriptTest {
     assertThat(Files.readString(root.resolve("etc/default/grub.d/99-kilonode-kernel.cfg")))
         .isEqualTo("GRUB_DEFAULT=\"Advanced options for Ubuntu>Ubuntu, with Linux " + RELEASE + "\"\n");
     assertThat(h.calls("update-grub")).hasSize(1);
+    // The bake configures containerd exactly as a boot does (the same function, the same real parser check).
+    assertContainerdConfigured();
     // The boot path decides from baked.json, not from the bake's install marker.
     assertThat(tmp.resolve("state/install-kubernetes-1.33.10.done")).doesNotExist();
   }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * an IAM user whose only policy is the node roles' statement, s3:GetObject on exactly {@link LockedBinary#objectArn}.
  * The download is checked against the sha256 from the env file (the lock's, never fetched); a mismatch, a denied
  * read and a missing object each stop the install with a message, nothing installed. The package installs and the
- * host (apt-get, systemctl, containerd, ...) are stubs, as in {@link BakedBootScriptTest}.
+ * host (apt-get, systemctl, ...) are stubs (containerd is the real 2.x), as in {@link BakedBootScriptTest}.
  */
 class CredentialProviderScriptTest {
   static final String INSTALL = "KubernetesNode/install-kubernetes.sh";
@@ -133,7 +133,10 @@ class CredentialProviderScriptTest {
         .env("CREDENTIAL_PROVIDER_BIN_DIR", BIN_DIR);
     h.processEnv("KILONODE_ROOT", root.toString()).processEnv("KILONODE_KERNEL_RELEASE", RELEASE)
         .processEnv("KILONODE_RESOLVED_CONF", root.resolve("missing-resolved.conf").toString())
-        .processEnv("AWS_ENDPOINT_URL", moto.url()).processEnv("AWS_MAX_ATTEMPTS", "1");
+        .processEnv("AWS_ENDPOINT_URL", moto.url()).processEnv("AWS_MAX_ATTEMPTS", "1")
+        // containerd: the real 2.x (ContainerdConfigTest), whose config the installer checks with config dump.
+        .processEnv("PATH", h.bin + ":" + ContainerdConfigTest.Major.V2.bin() + ":"
+            + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     for (String tool : List.of("apt-get", "snap", "gpg", "apt-mark", "swapoff", "modprobe", "sysctl", "systemctl",
         "ctr", "apt-cache")) {
       h.stub(tool, "exit 0");
@@ -142,7 +145,6 @@ class CredentialProviderScriptTest {
     h.stub("curl", "out=; while (($#)); do case $1 in -o) out=$2; shift 2;; *) shift;; esac; done\n"
         + "[[ -n $out ]] && : >\"$out\"; exit 0");
     h.stub("dpkg-query", "exit 1");
-    h.stub("containerd", "printf 'SystemdCgroup = false\\nsandbox_image = \"registry.k8s.io/pause:3.8\"\\n'");
     h.stub("kubeadm", "echo v1.33.10");
   }
 
