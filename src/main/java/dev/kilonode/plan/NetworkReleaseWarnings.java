@@ -11,7 +11,8 @@ import java.util.stream.Collectors;
 
 /**
  * What the plan says about the chosen network release that the config accepts but a user should know: a Kubernetes
- * minor past upstream end of life or untested by the release's CI, a moving image tag, and more workers per
+ * minor past upstream end of life or untested by the release's CI, a containerd on the nodes that containerd does
+ * not recommend for that minor, a moving image tag, and more workers per
  * controller than the release's guidance. Dates come from the table's {@code asOf}, so the same config always prints
  * the same plan.
  */
@@ -40,6 +41,7 @@ public final class NetworkReleaseWarnings {
                     + "'s CI tests Kubernetes " + String.join(", ", row.testedKubernetesMinors()) + " only; "
                     + spec.kubernetesMinor() + " relies on kube-manager's API discovery (README, Network release)");
         }
+        table.containerd().warning(spec.kubernetesVersion(), minor).ifPresent(warnings::add);
         if (tf.usesLatestTag()) {
             warnings.add("kilonode:tfTag is '" + tf.tag() + "': a moving tag; pin a dated tag (" + row.tagPattern()
                     + ") for reproducible nodes");

@@ -16,8 +16,8 @@ import java.util.TreeMap;
  * The network compatibility table: supported OpenSDN releases and upstream Kubernetes support as of {@link #asOf()}.
  * Read from {@value #RESOURCE}; the code holds no release facts of its own.
  */
-public record NetworkReleases(String asOf, KubernetesUpstream kubernetesUpstream, String defaultRelease,
-                              List<NetworkRelease> releases) {
+public record NetworkReleases(String asOf, KubernetesUpstream kubernetesUpstream, ContainerdSupport containerd,
+                              String defaultRelease, List<NetworkRelease> releases) {
 
     public static final String RESOURCE = "/release/network-releases.json";
 
