@@ -40,6 +40,15 @@ class ContainerdSupportTest {
         assertThat(TABLE.installed().pocket()).isEqualTo(TABLE.installs());
     }
 
+    /** The boot-download figures (bake/boot-downloads.json) count the containerd this table says nodes install. */
+    @Test
+    void theBootDownloadFiguresCountTheContainerdNodesInstall() {
+        var row = dev.kilonode.bake.BootDownloads.table().rows().stream().filter(r -> r.id().equals("containerd"))
+                .findFirst().orElseThrow();
+        assertThat(row.version()).isEqualTo(TABLE.installed().packageVersion());
+        assertThat(row.source()).isEqualTo(TABLE.installed().source().split(" ")[0]);
+    }
+
     /** RELEASES.md lists, per Kubernetes minor, the lowest patch of each recommended containerd minor. */
     @Test
     void aVersionIsRecommendedOnlyAtOrAboveItsMinorsListedPatch() {
