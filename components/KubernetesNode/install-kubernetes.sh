@@ -57,35 +57,30 @@ install_credential_provider() {
   chmod 0755 "$bin.new" && mv "$bin.new" "$bin"
 }
 
-# toml_get FILE TABLE KEY: KEY's value in [TABLE] (TABLE "" = top level), unquoted; FILE is containerd's own
-# `config dump`, one key per line.
-toml_get() {
-  awk -v t="[$2]" -v k="$3 = " 'BEGIN { c = t == "[]" } { sub(/^[ \t]+/, "") } /^\[/ { c = $0 == t; next }
-    c && index($0, k) == 1 { $0 = substr($0, length(k) + 1); gsub(/^["\047]|["\047]$/, ""); print; exit }' "$1"
-}
 # containerd's config for the installed major. 1.7 writes `version = 2`, the pause image is sandbox_image of the CRI
 # plugin io.containerd.grpc.v1.cri. 2.x writes `version = 3` with no sandbox_image: the pause image is
 # pinned_images.sandbox of io.containerd.cri.v1.images (internal/cri/config/config.go, "Migrated from sandbox_image").
 # runc's SystemdCgroup (the kubelet's cgroupDriver is systemd since 1.22) is the default's only SystemdCgroup in both.
-# The edited file is installed only when containerd's own parser (`config dump`) shows both values in their tables.
+# The edited file is installed only when containerd's own parser (`config dump`) shows the version and both values in
+# their tables (both majors print the sandbox table before runc's).
 configure_containerd() {
-  local cfg=$R/etc/containerd/config.toml v f img key run
+  local cfg=$R/etc/containerd/config.toml v f img key run got
   v=$(containerd --version | awk '{print $3}')
   case ${v#v} in
     1.7.*) f=2 img='plugins."io.containerd.grpc.v1.cri"' key=sandbox_image run=$img ;;
     2.*) f=3 img="plugins.'io.containerd.cri.v1.images'.pinned_images" key=sandbox run="plugins.'io.containerd.cri.v1.runtime'" ;;
     *) die "containerd: installed version '$v' ($(containerd --version)); kilonode configures containerd 1.7 and 2.x only" ;;
   esac
-  run+=.containerd.runtimes.runc.options
-  log "containerd $v (config version $f): SystemdCgroup = true, $key = $PAUSE_IMAGE"
+  log "containerd $v: config version $f, SystemdCgroup = true, $key = $PAUSE_IMAGE"
   install -d "$R/etc/containerd"
   containerd config default | sed -e 's/SystemdCgroup = false/SystemdCgroup = true/' \
     -e "s|^\( *$key = \).*|\1\"$PAUSE_IMAGE\"|" >"$cfg.new" || die "containerd $v: config default failed"
-  containerd -c "$cfg.new" config dump >"$cfg.dump" || die "containerd $v: rejects $cfg.new"
-  [[ $(toml_get "$cfg.dump" "" version) == "$f" && $(toml_get "$cfg.dump" "$run" SystemdCgroup) == true &&
-    $(toml_get "$cfg.dump" "$img" "$key") == "$PAUSE_IMAGE" ]] ||
-    die "containerd $v: its config dump of $cfg.new lacks version $f, [$run] SystemdCgroup = true or [$img] $key"
-  rm -f "$cfg.dump"
+  got=$(containerd -c "$cfg.new" config dump | awk -v i="[$img]" -v r="[$run.containerd.runtimes.runc.options]" \
+    -v k="$key = " '{ sub(/^[ \t]+/, "") } /^\[/ { t = $0; next }
+    !t && /^version = / || t == i && index($0, k) == 1 || t == r && /^SystemdCgroup = / { gsub(/["\047]/, ""); print }' |
+    paste -sd' ') || die "containerd $v: rejects $cfg.new"
+  [[ $got == "version = $f $key = $PAUSE_IMAGE SystemdCgroup = true" ]] ||
+    die "containerd $v: config dump of $cfg.new shows '$got', not version $f, $key and SystemdCgroup = true"
   if ! cmp -s "$cfg.new" "$cfg"; then
     mv "$cfg.new" "$cfg"
     systemctl restart containerd

@@ -122,7 +122,7 @@ class ContainerdConfigTest {
     ScriptHarness.Result r = h.run(INSTALL, "containerd-config");
     assertThat(r.exitCode()).as(r.output()).isZero();
     assertThat(r.stderr()).contains("containerd " + major.versionPrefix)
-        .contains("(config version " + major.configVersion + ")");
+        .contains(": config version " + major.configVersion + ", SystemdCgroup = true");
 
     JsonNode effective = dump(major, config());
     assertThat(effective.path("version").asInt()).isEqualTo(major.configVersion);
@@ -216,7 +216,7 @@ class ContainerdConfigTest {
     Files.createDirectories(config().getParent());
     Files.writeString(config(), "# the running config\n");
     for (String[] c : new String[][] {
-        {"imports", "sed \"s|^imports = \\[\\]|imports = ['" + override + "']|\"", "lacks version"},
+        {"imports", "sed \"s|^imports = \\[\\]|imports = ['" + override + "']|\"", "not version"},
         {"unparsable", "sed '$a [grpc]'", "rejects"}}) {
       h.stub("containerd", "if [[ $* == 'config default' ]]; then '" + real + "' config default | " + c[1]
           + "; else exec '" + real + "' \"$@\"; fi");
