@@ -145,10 +145,9 @@ public final class MasterUserData {
         cc.file(KubeadmConfig.DIR + "/join-control-plane.yaml", "0600",
                 KubeadmConfig.joinControlPlane(spec, in.endpoints(), in.caCertHash(), in.index()));
         controlPlaneFiles(in).forEach((path, body) -> cc.file(path, "0644", body));
-        if (spec.eventsEtcdEnabled()) {
-            // A template, not a manifest: the kubelet must not start an events member before kubeadm is done.
-            cc.file(EventsEtcdManifest.TEMPLATE, "0600", desiredEventsEtcd(in));
-        }
+        // No events etcd template here: only the reconcile starts the events member (events-etcd.sh, itself from
+        // SSM), and it writes the template from .../etcd-events first, at first boot too. A copy here would only
+        // spend user-data (EC2's 16 KB gzipped) on bytes SSM already holds.
         cc.run("/opt/kilonode/install-kubernetes.sh")
                 .run("/opt/kilonode/fetch-pki.sh")
                 // Disks, then restore / join / new, now and on every later boot before the kubelet (stop/start

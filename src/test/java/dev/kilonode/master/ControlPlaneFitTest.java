@@ -341,10 +341,12 @@ class ControlPlaneFitTest {
                 assertThat(c.at("/resources/limits/memory").isMissingNode()).as(o + ": no memory limit on " + component).isTrue();
                 pods.put(component, containerRequest(c));
             }
-            // The events etcd pod: the template events-etcd.sh turns into the manifest (only its --initial-cluster* differ).
-            String events = file(cc, EventsEtcdManifest.TEMPLATE);
-            assertThat(events != null).as(o + ": events etcd manifest").isEqualTo(spec.eventsEtcdEnabled());
-            if (events != null) {
+            // The events etcd pod: the template events-etcd.sh turns into the manifest (only its --initial-cluster* differ),
+            // as the reconcile gets it from SSM (.../etcd-events; "none" without an events etcd).
+            String events = MasterUserData.desiredEventsEtcd(new MasterUserData.Inputs(spec, t,
+                    new KubeadmConfig.Endpoints("api.scale.kilonode.internal"), "sha256:abc", "bucket-1", "scale/etcd", i));
+            assertThat(!events.strip().equals(MasterUserData.NO_EVENTS_ETCD)).as(o + ": events etcd manifest").isEqualTo(spec.eventsEtcdEnabled());
+            if (!events.strip().equals(MasterUserData.NO_EVENTS_ETCD)) {
                 JsonNode podSpec = first(events).get("spec");
                 assertThat(podSpec.at("/containers/0/resources/limits/cpu").isMissingNode()).isTrue();
                 pods.put("etcd-events", podRequest(podSpec));

@@ -118,6 +118,28 @@ class MasterUserDataTest {
         }
     }
 
+    /**
+     * The events etcd template reaches a master only through SSM (the reconcile writes it before it starts the
+     * member), so user-data keeps room under EC2's limit; prints what is left for the largest example stack.
+     */
+    @Test
+    void userDataCarriesNoEventsEtcdTemplateAndSaysWhatRoomIsLeft() {
+        for (String stack : List.of("dev", "scale")) {
+            ClusterSpec spec = Stacks.mirroredSpec(stack, Stacks.config(stack));
+            var in = new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                    new KubeadmConfig.Endpoints("api." + stack + ".kilonode.internal"), "sha256:" + "a".repeat(64),
+                    "kilonode-" + stack + "-etcd-20261123000000000000000001", stack + "/etcd", 0);
+            String text = MasterUserData.render(in);
+            assertThat(text).doesNotContain("path: " + dev.kilonode.master.kubeadm.EventsEtcdManifest.TEMPLATE);
+            if (spec.eventsEtcdEnabled()) {
+                assertThat(MasterUserData.desiredEventsEtcd(in)).contains("etcd-events");
+            }
+            int gz = dev.kilonode.cloudinit.UserData.gzip(text).length;
+            System.out.printf("master 0 user-data of %s: %,d bytes gzipped, %,d left of EC2's %,d%n", stack, gz,
+                    dev.kilonode.cloudinit.UserData.EC2_LIMIT_BYTES - gz, dev.kilonode.cloudinit.UserData.EC2_LIMIT_BYTES);
+        }
+    }
+
     /** The reconcile reads the first section of the bundle for the machine type its requests were sized for. */
     @Test
     void theDesiredFilesBeginWithTheMachineTypeTheyAreSizedFor() {
@@ -159,10 +181,17 @@ class MasterUserDataTest {
                 .contains("advertiseAddress: 10.0.0.20");
         assertThat(file(second, "/etc/kilonode/kubeadm/init.yaml")).isNull();
         assertThat(file(second, "/etc/kilonode/kubeadm/join-control-plane.yaml")).contains("kind: JoinConfiguration");
-        // The events etcd is a template until events-etcd.sh runs after kubeadm: no member starts before the join.
+        // The events etcd is a template (from SSM, written by the reconcile) until events-etcd.sh runs after kubeadm:
+        // user-data starts no member and carries no template.
         assertThat(file(second, "/etc/kubernetes/manifests/etcd-events.yaml")).isNull();
-        assertThat(file(second, "/etc/kilonode/etcd-events.yaml")).contains("--name=events-1",
-                "--initial-cluster=__INITIAL_CLUSTER__", "--initial-cluster-state=__INITIAL_CLUSTER_STATE__");
+        assertThat(file(second, "/etc/kilonode/etcd-events.yaml")).isNull();
+        var config = Stacks.config("scale");
+        config.putAll(three);
+        ClusterSpec spec = Stacks.spec("scale", config);
+        assertThat(MasterUserData.desiredEventsEtcd(new MasterUserData.Inputs(spec, TuningProfile.forCluster(ClusterSize.of(spec)),
+                new KubeadmConfig.Endpoints("api.scale.kilonode.internal"), "sha256:abc", "bucket-1", "scale/etcd", 1)))
+                .contains("--name=events-1", "--initial-cluster=__INITIAL_CLUSTER__",
+                        "--initial-cluster-state=__INITIAL_CLUSTER_STATE__");
         for (JsonNode doc : List.of(first, second)) {
             assertThat(doc.toString()).doesNotContain("PRIVATE KEY").doesNotContainPattern("[a-z0-9]{6}\\.[a-z0-9]{16}");
         }
