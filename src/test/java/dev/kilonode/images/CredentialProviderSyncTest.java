@@ -1,15 +1,15 @@
 package dev.kilonode.images;
 
+import dev.kilonode.testing.StaticFiles;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.testing.MotoServer;
 import dev.kilonode.testing.Stacks;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +20,6 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,10 +51,8 @@ class CredentialProviderSyncTest {
 
     @TempDir static Path shared;
     static MotoServer moto;
-    static HttpServer upstream;
+    static StaticFiles upstream;
     static S3Client s3;
-    static final Map<String, byte[]> served = new ConcurrentHashMap<>();
-    static final List<String> requests = new CopyOnWriteArrayList<>();
     static final Map<String, String> savedProps = new java.util.HashMap<>();
 
     @TempDir Path project;
@@ -73,24 +69,13 @@ class CredentialProviderSyncTest {
         s3 = S3Client.builder().region(Region.of(MotoServer.REGION)).endpointOverride(URI.create(moto.endpoint()))
                 .forcePathStyle(true).httpClient(UrlConnectionHttpClient.create()).build();
         s3.createBucket(b -> b.bucket(BUCKET));
-        upstream = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        upstream.createContext("/", exchange -> {
-            String path = exchange.getRequestURI().getPath();
-            requests.add(path);
-            byte[] body = served.get(path);
-            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                exchange.getResponseBody().write(body);
-            }
-            exchange.close();
-        });
-        upstream.start();
+        upstream = StaticFiles.start(Map.of());
     }
 
     @AfterAll
     static void stop() throws Exception {
         if (upstream != null) {
-            upstream.stop(0);
+            upstream.close();
         }
         if (s3 != null) {
             s3.close();
@@ -114,8 +99,8 @@ class CredentialProviderSyncTest {
         // Every image already synced: the sync keeps them and never calls a registry.
         new ImageLock(REGISTRY, ImageCatalog.of(spec).stream().map(i -> new ImageLock.Entry(i.source(), i.repository(),
                 "sha256:" + "1".repeat(64))).toList()).write(project, "dev");
-        served.clear();
-        requests.clear();
+        upstream.files.clear();
+        upstream.requests.clear();
     }
 
     @AfterEach
@@ -124,7 +109,7 @@ class CredentialProviderSyncTest {
     }
 
     static String base() {
-        return "http://127.0.0.1:" + upstream.getAddress().getPort();
+        return upstream.baseUrl();
     }
 
     static String sha256(byte[] b) throws Exception {
@@ -133,8 +118,8 @@ class CredentialProviderSyncTest {
 
     /** Publishes a binary and a .sha256 in sha256sum's format (as artifacts.k8s.io does) naming {@code claimed}. */
     static void publish(byte[] binary, String claimed) {
-        served.put(PATH, binary);
-        served.put(PATH + ".sha256", (claimed + "  " + CredentialProvider.FILE + "\n").getBytes(StandardCharsets.UTF_8));
+        upstream.files.put(PATH, binary);
+        upstream.files.put(PATH + ".sha256", (claimed + "  " + CredentialProvider.FILE + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     record Run(int code, String out, String err) {
@@ -192,7 +177,7 @@ class CredentialProviderSyncTest {
         assertThat(b).isEqualTo(new LockedBinary(CredentialProvider.VERSION, base() + PATH, sha, binary.length, BUCKET,
                 CredentialProvider.objectKey(CredentialProvider.VERSION, sha)));
         assertThat(object(b.key())).isEqualTo(binary);
-        assertThat(requests).containsExactly(PATH, PATH + ".sha256");
+        assertThat(upstream.requests).containsExactly(PATH, PATH + ".sha256");
         assertThat(first.out()).contains("copied  " + CredentialProvider.NAME).contains(b.s3Uri())
                 .contains("and " + CredentialProvider.NAME + " " + CredentialProvider.VERSION + " recorded");
         // The lock still holds every image, and the program accepts the entry.
@@ -200,11 +185,11 @@ class CredentialProviderSyncTest {
 
         // Again: the object is there with the recorded size and sha256, so nothing is fetched or copied.
         String before = Files.readString(ImageLock.path(project, "dev"));
-        requests.clear();
+        upstream.requests.clear();
         Run second = syncToBucket();
         assertThat(second.code()).as(second.out() + second.err()).isZero();
         assertThat(second.out()).contains("kept    " + CredentialProvider.NAME);
-        assertThat(requests).isEmpty();
+        assertThat(upstream.requests).isEmpty();
         assertThat(Files.readString(ImageLock.path(project, "dev"))).isEqualTo(before);
 
         // The object went missing (a new bucket's lifecycle, a manual delete): copied again, same entry.
@@ -264,7 +249,7 @@ class CredentialProviderSyncTest {
 
     @Test
     void noChecksumFileNoCopy() throws Exception {
-        served.put(PATH, "binary without a checksum".getBytes(StandardCharsets.UTF_8));
+        upstream.files.put(PATH, "binary without a checksum".getBytes(StandardCharsets.UTF_8));
         Run run = syncToBucket();
         assertThat(run.code()).isEqualTo(1);
         assertThat(run.err()).contains("GET " + base() + PATH + ".sha256 answered HTTP 404; cannot check the binary");
@@ -299,7 +284,7 @@ class CredentialProviderSyncTest {
         Run run = sync("--outputs", outputs.toString());
         assertThat(run.code()).isEqualTo(2);
         assertThat(run.err()).contains("no artifactBucket output yet (run `pulumi up`").contains("--artifact-bucket");
-        assertThat(requests).isEmpty();
+        assertThat(upstream.requests).isEmpty();
 
         byte[] binary = ("from outputs " + System.nanoTime()).getBytes(StandardCharsets.UTF_8);
         publish(binary, sha256(binary));

@@ -37,7 +37,7 @@ class ImagesSyncTest {
     static String host;
     @TempDir static Path dir;
     static dev.kilonode.testing.MotoServer moto;
-    static com.sun.net.httpserver.HttpServer binaries;
+    static dev.kilonode.testing.StaticFiles binaries;
     static final String BUCKET = "kilonode-dev-bin-images-sync-test";
     static final java.util.Map<String, String> savedProps = new java.util.HashMap<>();
 
@@ -55,23 +55,13 @@ class ImagesSyncTest {
         String path = "/binaries/cloud-provider-aws/" + CredentialProvider.VERSION + "/linux/amd64/" + CredentialProvider.FILE;
         java.util.Map<String, byte[]> files = java.util.Map.of(path, binary, path + ".sha256",
                 (sha + "  " + CredentialProvider.FILE + "\n").getBytes(StandardCharsets.UTF_8));
-        binaries = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress(
-                java.net.InetAddress.getLoopbackAddress(), 0), 0);
-        binaries.createContext("/", ex -> {
-            byte[] body = files.get(ex.getRequestURI().getPath());
-            ex.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : body.length);
-            if (body != null) {
-                ex.getResponseBody().write(body);
-            }
-            ex.close();
-        });
-        binaries.start();
+        binaries = dev.kilonode.testing.StaticFiles.start(files);
     }
 
     @AfterAll
     static void stopBinaryUpstream() throws Exception {
         if (binaries != null) {
-            binaries.stop(0);
+            binaries.close();
         }
         if (moto != null) {
             moto.close();
@@ -146,7 +136,7 @@ class ImagesSyncTest {
         List<String> args = new java.util.ArrayList<>(List.of("--stack", "dev", "--cwd", project.toString(),
                 "--registry", host, "--from-registry", fromRegistry, "--allow-insecure-registries",
                 "--artifact-bucket", BUCKET, "--aws-endpoint", moto.endpoint(),
-                "--binaries-from", "http://127.0.0.1:" + binaries.getAddress().getPort()));
+                "--binaries-from", binaries.baseUrl()));
         int code = new CommandLine(cmd).execute(args.toArray(String[]::new));
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
