@@ -8,11 +8,9 @@ import dev.kilonode.images.CredentialProvider;
 import dev.kilonode.images.LockedBinary;
 import dev.kilonode.testing.FixtureLocks;
 import dev.kilonode.testing.Stacks;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The kubelet's credential provider in the stack's artifacts bucket: the master, worker and Image Builder instance
@@ -23,15 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CredentialProviderReadTest {
 
-    @TempDir Path project;
-
     @Test
     void nodeRolesReadExactlyTheLockedObject() throws Exception {
         Map<String, String> config = Stacks.config("dev");
         config.put("kilonode:nodeImage", "baked");
         ClusterSpec spec = Stacks.spec("dev", config);
-        FixtureLocks.forSpec(spec).write(project, "dev");
-        LeastPrivilegeTest.plan = Stacks.plan("dev", config, project);
+        LeastPrivilegeTest.plan = Stacks.plan("dev", config); // the fixture lock, which the bake uses too
         Map<String, LeastPrivilegeTest.Identity> ids = LeastPrivilegeTest.identities();
         LockedBinary locked = FixtureLocks.credentialProvider(spec);
         String bucket = "arn:aws:s3:::" + locked.bucket();
