@@ -1,5 +1,8 @@
 package dev.kilonode.images;
 
+import dev.kilonode.status.StackOutputOptions;
+import dev.kilonode.status.StackOutputs;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.cloud.tools.jib.api.Containerizer;
@@ -10,6 +13,7 @@ import dev.kilonode.config.ClusterSpec;
 import dev.kilonode.config.ConfigValidationException;
 import dev.kilonode.plan.StackInput;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -21,7 +25,6 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -50,21 +53,12 @@ public final class ImagesCommand implements Runnable {
             + "digests in images/<stack>.lock.json.")
     static final class Sync implements Callable<Integer> {
 
-        @Option(names = "--stack", required = true, description = "the stack")
-        String stack;
-
-        @Option(names = {"--project-dir", "--cwd"}, defaultValue = ".",
-            description = "the project directory (default: .; --cwd is its older name)")
-        Path cwd;
+        @Mixin
+        StackOutputOptions stackOutputs = new StackOutputOptions();
 
         @Option(names = "--registry", description = "the target registry host (default: the stack's imageRegistry output)")
         String registry;
 
-        @Option(names = "--outputs", description = "stack outputs JSON (default: `pulumi stack output --json`)")
-        Path outputs;
-
-        @Option(names = "--pulumi", defaultValue = "pulumi", description = "the Pulumi CLI")
-        String pulumi;
 
         @Option(names = "--from-registry", description = "pull every source through this registry instead "
                 + "(an upstream mirror you run; the repository paths stay)")
@@ -90,6 +84,8 @@ public final class ImagesCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            String stack = stackOutputs.stack;
+            Path cwd = stackOutputs.projectDir;
             ClusterSpec spec;
             Path file = cwd.resolve("Pulumi." + stack + ".yaml");
             try {
@@ -198,28 +194,15 @@ public final class ImagesCommand implements Runnable {
             }
         }
 
-        /** The stack outputs: --outputs, else `pulumi stack output --json`; null after saying why. */
+        /** The stack outputs ({@link StackOutputOptions#outputsJson}); null after saying why. */
         private JsonNode readOutputs() {
             try {
-                String json;
-                if (outputs != null) {
-                    json = Files.readString(outputs);
-                } else {
-                    Process p = new ProcessBuilder(pulumi, "stack", "output", "--json", "--stack", stack)
-                            .directory(cwd.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-                    json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                    if (p.waitFor() != 0) {
-                        err.println("kilonode images sync: `pulumi stack output` failed; pass --registry and "
-                                + "--artifact-bucket, or --outputs");
-                        return null;
-                    }
-                }
-                return new ObjectMapper().readTree(json);
+                return new ObjectMapper().readTree(stackOutputs.outputsJson().text());
+            } catch (StackOutputs.Unreadable e) {
+                err.println("kilonode images sync: " + e.getMessage() + " (or pass --registry and --artifact-bucket)");
+                return null;
             } catch (IOException e) {
                 err.println("kilonode images sync: cannot read the stack outputs: " + e.getMessage());
-                return null;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
                 return null;
             }
         }

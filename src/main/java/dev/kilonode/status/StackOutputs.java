@@ -3,13 +3,9 @@ package dev.kilonode.status;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What {@code kilonode status} needs of a stack's outputs ({@code pulumi stack output --json}): the worker groups'
@@ -55,23 +51,5 @@ public record StackOutputs(List<String> workerGroups, String apiEndpoint, int wo
         String region = root.path("region").asText("");
         return new StackOutputs(List.copyOf(groups), api, root.path("workerCount").asInt(),
                 region.isEmpty() ? Optional.empty() : Optional.of(region));
-    }
-
-    /** {@code pulumi stack output --json --stack S} in {@code cwd}. */
-    public static StackOutputs fromPulumi(String pulumi, String stack, Path cwd) throws Unreadable {
-        try {
-            Process p = new ProcessBuilder(pulumi, "stack", "output", "--json", "--stack", stack).directory(cwd.toFile())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new Unreadable("`" + pulumi + " stack output --json --stack " + stack + "` failed; pass --outputs FILE");
-            }
-            return parse(out, "the outputs of stack " + stack);
-        } catch (IOException e) {
-            throw new Unreadable("cannot run `" + pulumi + "` (" + e.getMessage() + "); install the Pulumi CLI or pass --outputs FILE");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Unreadable("interrupted");
-        }
     }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -35,18 +36,8 @@ public final class StatusCommand implements Callable<Integer> {
     static final int EXIT_STALLED = 3;
     static final int EXIT_BAD_INPUT = 2;
 
-    @Option(names = "--stack", required = true, description = "the stack to follow")
-    String stack;
-
-    @Option(names = "--outputs", description = "stack outputs as JSON (default: `pulumi stack output --json`)")
-    Path outputsFile;
-
-    @Option(names = "--pulumi", defaultValue = "pulumi", description = "the Pulumi CLI (default: pulumi on PATH)")
-    String pulumi;
-
-    @Option(names = {"--project-dir", "--cwd"}, defaultValue = ".",
-            description = "the project directory (default: .; --cwd is its older name)")
-    Path cwd;
+    @Mixin
+    StackOutputOptions stackOutputs = new StackOutputOptions();
 
     @Option(names = "--kubeconfig", description = "credentials for the API (default: $KUBECONFIG, else ~/.kube/config); "
             + "the server is the stack's API endpoint output")
@@ -89,15 +80,15 @@ public final class StatusCommand implements Callable<Integer> {
         }
         StackOutputs outputs;
         try {
-            outputs = outputsFile != null ? StackOutputs.parse(readFile(outputsFile), outputsFile.toString())
-                    : StackOutputs.fromPulumi(pulumi, stack, cwd);
+            StackOutputOptions.Json json = stackOutputs.outputsJson();
+            outputs = StackOutputs.parse(json.text(), json.from());
         } catch (StackOutputs.Unreadable e) {
             err.println("kilonode status: " + e.getMessage());
             return EXIT_BAD_INPUT;
         }
         String awsRegion = region != null ? region : outputs.region().orElseGet(this::stackFileRegion);
         if (awsRegion == null) {
-            err.println("kilonode status: no region: the outputs have none and Pulumi." + stack
+            err.println("kilonode status: no region: the outputs have none and Pulumi." + stackOutputs.stack
                     + ".yaml has no kilonode:region; pass --region");
             return EXIT_BAD_INPUT;
         }
@@ -139,7 +130,7 @@ public final class StatusCommand implements Callable<Integer> {
             }
             out.flush();
             if (p.complete()) {
-                out.println("kilonode status: " + stack + " is up: " + p.ready() + " workers Ready, vRouter agents "
+                out.println("kilonode status: " + stackOutputs.stack + " is up: " + p.ready() + " workers Ready, vRouter agents "
                         + p.agentsReady() + "/" + p.agentsDesired() + ", kube-manager " + p.controllersReady() + "/"
                         + p.controllersDesired());
                 return 0;
@@ -181,7 +172,7 @@ public final class StatusCommand implements Callable<Integer> {
 
     private String stackFileRegion() {
         try {
-            return StackFile.read(cwd.resolve("Pulumi." + stack + ".yaml")).config().get("kilonode:region");
+            return StackFile.read(stackOutputs.projectDir.resolve("Pulumi." + stackOutputs.stack + ".yaml")).config().get("kilonode:region");
         } catch (IOException | RuntimeException e) {
             return null;
         }
@@ -214,11 +205,4 @@ public final class StatusCommand implements Callable<Integer> {
         return c;
     }
 
-    private static String readFile(Path p) throws StackOutputs.Unreadable {
-        try {
-            return Files.readString(p);
-        } catch (IOException e) {
-            throw new StackOutputs.Unreadable("cannot read " + p + ": " + e.getMessage());
-        }
-    }
 }
